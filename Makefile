@@ -1,0 +1,64 @@
+# usage_archive: PGXS build of the extension, plus the project's entry points:
+#   make demo    install what is missing, build, install, archive a sample twice on a throwaway cluster
+#   make test    everything: unit (ctest), regress (pg_regress), isolation, TAP (prove)
+#   make bench   the benchmark suite (bench/RESULTS.md)
+
+EXTENSION = usage_archive
+MODULE_big = usage_archive
+
+# The pure C++ sources come from the one list CMakeLists.txt reads too.
+PURE_SRCS := $(shell sed -e 's/\#.*//' -e '/^[[:space:]]*$$/d' src/pure_sources.txt)
+PG_SRCS := $(sort $(wildcard src/pg/*.cpp))
+OBJS = $(PURE_SRCS:.cpp=.o) $(PG_SRCS:.cpp=.o)
+
+DATA = $(sort $(wildcard src/sql/usage_archive--*.sql))
+
+REGRESS = setup archive_simple archive_starlink counters bad_input zero_write write_paths privileges
+REGRESS_OPTS = --load-extension=usage_archive --dbname=usage_archive_regress
+ISOLATION = concurrent_archive
+ISOLATION_OPTS = --inputdir=test/isolation --outputdir=test/isolation --load-extension=usage_archive
+
+# PostgreSQL 15 explicitly: /usr/bin/pg_config answers for the newest installed version.
+PG_CONFIG ?= $(firstword $(wildcard /usr/lib/postgresql/15/bin/pg_config) pg_config)
+PG_CPPFLAGS = -Isrc
+PG_CXXFLAGS = -std=c++17 -fvisibility=hidden -Wall -Wno-register -Wno-missing-field-initializers
+SHLIB_LINK = -lstdc++
+
+# PGXS would also emit LLVM bitcode for JIT inlining, which needs clang; our functions are
+# not expression-inlining material.
+override with_llvm = no
+# Rebuild objects when a header they include changes.
+override autodepend = yes
+
+EXTRA_CLEAN = results regression.diffs regression.out test/isolation/results test/isolation/output_iso \
+              test/isolation/regression.diffs test/isolation/regression.out
+
+PGXS := $(shell $(PG_CONFIG) --pgxs 2>/dev/null)
+ifneq ($(wildcard $(PGXS)),)
+include $(PGXS)
+else
+# A fresh machine without the server headers: make demo and make test install them first.
+all install installcheck:
+	@echo "PostgreSQL 15 server headers not found: run 'make demo' or 'make test' (they install what is missing)," >&2
+	@echo "or: sudo apt-get install postgresql-15 postgresql-server-dev-15" >&2
+	@exit 1
+endif
+
+.PHONY: deps unit test demo bench
+
+deps:
+	@scripts/ensure-deps.sh
+
+unit: deps
+	cmake -S . -B build/cmake -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+	cmake --build build/cmake -j2
+	ctest --test-dir build/cmake --output-on-failure
+
+test:
+	@scripts/run-tests.sh
+
+demo:
+	@scripts/demo.sh
+
+bench:
+	@scripts/bench.sh $(BENCH_SIZES)

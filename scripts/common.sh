@@ -1,0 +1,38 @@
+# Shared by the scripts: where things are, and running server-side steps as a non-root user.
+# PostgreSQL refuses to run as root; as root, the server and the TAP tests (which start
+# their own servers) run as the postgres user, on copies of the files they need.
+
+repo_root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+# PostgreSQL 15's own tools first (Debian's /usr/bin wrappers pick the newest version).
+export PATH="/usr/lib/postgresql/15/bin:$PATH"
+
+is_root() { [[ $(id -u) -eq 0 ]]; }
+
+as_server_user() {
+    if is_root; then
+        runuser -u postgres -- "$@"
+    else
+        "$@"
+    fi
+}
+
+# A fresh directory the server user can write, under /tmp.
+make_work_dir() {
+    local dir
+    dir=$(mktemp -d "/tmp/usage_archive_$1.XXXXXX")
+    chmod 755 "$dir"
+    if is_root; then chown postgres: "$dir"; fi
+    echo "$dir"
+}
+
+# Builds the extension and installs it into the server's directories (root), or checks
+# that the installed copy is this build (non-root, after "sudo make install").
+build_and_install() {
+    make -C "$repo_root" -s -j2 >/dev/null || return 1
+    if is_root || [[ -w "$(pg_config --pkglibdir)" && -w "$(pg_config --sharedir)/extension" ]]; then
+        make -C "$repo_root" -s install >/dev/null || return 1
+    elif ! cmp -s "$repo_root/usage_archive.so" "$(pg_config --pkglibdir)/usage_archive.so"; then
+        echo "The built extension is not installed; run: sudo make install" >&2
+        return 1
+    fi
+}

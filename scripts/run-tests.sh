@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# make test: every suite, against real servers, ending with each runner's own summary:
+#   mock API self-test (python unittest), unit tests (ctest), regression tests (pg_regress),
+#   isolation tests (pg_isolation_regress), TAP tests (prove).
+# Runs them all even when one fails, and exits non-zero if any failed.
+set -uo pipefail
+source "$(dirname "$0")/common.sh"
+cd "$repo_root"
+
+"$repo_root/scripts/ensure-deps.sh" || exit 1
+
+failed=()
+run() {
+    local name=$1
+    shift
+    echo
+    echo "=== $name ==="
+    "$@" || failed+=("$name")
+}
+
+work=$(make_work_dir test)
+cleanup() {
+    "$repo_root/scripts/pg-cluster.sh" stop "$work/pg" 2>/dev/null
+    rm -rf "$work"
+}
+trap cleanup EXIT
+
+# The TAP tests and the mock API run as the server user: give them their own copy.
+stage=$work/stage
+mkdir -p "$stage"
+cp -r test/t test/mock_api "$stage/"
+is_root && chown -R postgres: "$stage"
+
+run "mock API self-test" bash -c "cd '$stage/mock_api' && python3 -m unittest -q test_mock_api"
+run "unit tests" make -s unit
+
+if ! build_and_install; then
+    failed+=("build and install")
+    echo "FAILED: ${failed[*]}"
+    exit 1
+fi
+
+"$repo_root/scripts/pg-cluster.sh" start "$work/pg" || { echo "could not start a test cluster" >&2; exit 1; }
+source "$work/pg/env"
+run "regression and isolation tests" make -s installcheck
+
+pgxs_dir=$(dirname "$(pg_config --pgxs)")/..
+run "TAP tests" as_server_user env PATH="$PATH" TESTDIR="$stage" PG_REGRESS="$pgxs_dir/test/regress/pg_regress" \
+    bash -c "cd '$stage' && prove -I '$pgxs_dir/test/perl' t/*.pl"
+
+if [[ ${#failed[@]} -gt 0 ]]; then
+    for f in regression.diffs test/isolation/regression.diffs; do
+        [[ -s $f ]] && { echo "--- $f"; head -n 200 "$f"; }
+    done
+    echo "FAILED: ${failed[*]}" >&2
+    exit 1
+fi

@@ -1,0 +1,53 @@
+// Collects what a payload parser finds: interned service lines, valid records and counted
+// rejections. Records are gathered per group (one service line's object in the payload),
+// because the line's number may come after its days: JSON objects have no key order.
+#pragma once
+
+#include "json_sax_frame.hpp"
+#include "record_validation.hpp"
+#include "usage_record.hpp"
+
+#include <string>
+#include <string_view>
+#include <unordered_map>
+
+namespace usage_archive::core {
+
+// Records one JSON scalar into a raw field; judgement is left to validation.
+void assign_raw(RawNumber &field, JsonType type, double number, const std::string *text);
+void assign_raw(RawDate &field, JsonType type, const std::string *text);
+
+class PayloadBuilder {
+  public:
+    explicit PayloadBuilder(void (*progress)() = nullptr) : progress_(progress) {}
+
+    std::uint32_t intern_line(std::string_view number);
+    ServiceLineInfo &line(std::uint32_t index) { return payload_.lines[index]; }
+
+    void begin_group();
+    // A valid record of the current group (line and ordinal are set here).
+    void add_record(const UsageRecord &record);
+    // A rejected record of the current group; `date_text` is the day as the payload wrote it.
+    void add_rejection(std::string_view date_text, const std::string &reason);
+    // Binds the group's records and rejection reasons to their service line.
+    void end_group(std::uint32_t line);
+
+    ParsedPayload take() { return std::move(payload_); }
+
+  private:
+    ParsedPayload payload_;
+    std::unordered_map<std::string, std::uint32_t> line_index_;
+    std::size_t group_first_record_ = 0;
+    std::size_t group_first_reason_ = 0;
+    std::uint32_t next_ordinal_ = 0;
+    void (*progress_)();
+    std::uint64_t seen_ = 0;
+
+    void count_one() {
+        constexpr std::uint64_t kProgressEvery = 1 << 15;
+        if (progress_ && (++seen_ % kProgressEvery) == 0)
+            progress_();
+    }
+};
+
+} // namespace usage_archive::core

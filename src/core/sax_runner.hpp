@@ -1,0 +1,96 @@
+// Runs nlohmann's SAX parser with a handler built on SaxFrames. Kept apart from
+// json_sax_frame.hpp so that only the parsers pay for including nlohmann/json.hpp.
+#pragma once
+
+#include "json_sax_frame.hpp"
+
+#include <nlohmann/json.hpp>
+
+namespace usage_archive::core {
+
+// Handlers implement parse_error() by calling this: nlohmann reports the offset of the
+// offending token, and the message says what was expected.
+[[noreturn]] inline void throw_syntax_error(std::size_t position, const nlohmann::json::exception &ex) {
+    // nlohmann's what() is "[json.exception.parse_error.101] parse error at line 1, column 7: ...";
+    // keep the part after the bracketed id, the user knows it is JSON.
+    std::string detail = ex.what();
+    if (auto close = detail.find("] "); close != std::string::npos)
+        detail.erase(0, close + 2);
+    throw PayloadError(PayloadError::Kind::syntax,
+                       "invalid JSON at byte " + std::to_string(position) + ": " + detail, position);
+}
+
+// The nlohmann SAX callbacks both payload handlers need, reduced to three events the
+// Derived handler implements: container(JsonType) for an object or array start, scalar(JsonType)
+// for any other value (its content in bool_, number_ or string_), and end() for a container end.
+// Subtrees the handler chose to skip are consumed here and never reach it.
+template <typename Derived, typename Ctx> class PayloadSaxHandler {
+  public:
+    using json = nlohmann::json;
+
+    explicit PayloadSaxHandler(std::string_view text) : frames_(text) {}
+    SaxFrames<Ctx> &frames() { return frames_; }
+
+    bool null() { return value(JsonType::null); }
+    bool boolean(bool v) {
+        bool_ = v;
+        return value(JsonType::boolean);
+    }
+    bool number_integer(json::number_integer_t v) { return number(static_cast<double>(v)); }
+    bool number_unsigned(json::number_unsigned_t v) { return number(static_cast<double>(v)); }
+    bool number_float(json::number_float_t v, const json::string_t &) { return number(v); }
+    bool string(json::string_t &v) {
+        string_ = &v;
+        return value(JsonType::string);
+    }
+    bool binary(json::binary_t &) { return value(JsonType::string); } // JSON input has none
+    bool start_object(std::size_t) { return start(JsonType::object); }
+    bool start_array(std::size_t) { return start(JsonType::array); }
+    bool key(json::string_t &k) {
+        if (!frames_.skipping())
+            frames_.top().key.assign(k);
+        return true;
+    }
+    bool end_object() { return finish_container(); }
+    bool end_array() { return finish_container(); }
+    bool parse_error(std::size_t position, const std::string &, const json::exception &ex) {
+        throw_syntax_error(position, ex);
+    }
+
+  protected:
+    SaxFrames<Ctx> frames_;
+    bool bool_ = false;
+    double number_ = 0;
+    json::string_t *string_ = nullptr;
+
+  private:
+    Derived &self() { return static_cast<Derived &>(*this); }
+    bool number(double v) {
+        number_ = v;
+        return value(JsonType::number);
+    }
+    bool value(JsonType type) { return frames_.skipping() || self().scalar(type); }
+    bool start(JsonType type) {
+        if (frames_.skipping()) {
+            frames_.skip_nested();
+            return true;
+        }
+        return self().container(type);
+    }
+    bool finish_container() {
+        if (frames_.skipping()) {
+            frames_.leave_skip();
+            return true;
+        }
+        return self().end();
+    }
+};
+
+template <typename Handler> void run_sax(std::string_view text, Handler &handler) {
+    auto &frames = handler.frames();
+    // strict: trailing garbage after the document is an error, like PostgreSQL's json input.
+    nlohmann::json::sax_parse(frames.begin_iter(), frames.end_iter(text), &handler, nlohmann::json::input_format_t::json,
+                              true);
+}
+
+} // namespace usage_archive::core

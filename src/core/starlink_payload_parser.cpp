@@ -1,0 +1,282 @@
+// The `starlink` kind: the V2 data-usage query response envelope,
+//   {"isValid": true, "errors": [...], "content": {"results": [
+//     {"serviceLineNumber": "...", "accountNumber": "...", "servicePlan": {"usageLimitGB": 1024},
+//      "billingCycles": [{"dailyDataUsage": [{"date": "...", "priorityGB": 1.25, ...}]}]}]}}
+// Members we do not use are skipped without being stored; unknown members are ignored so a
+// vendor adding a field does not break archiving.
+#include "payload_builder.hpp"
+#include "payload_parser.hpp"
+#include "sax_runner.hpp"
+
+namespace usage_archive::core {
+namespace {
+
+enum class Ctx { root, envelope, errors, error_item, content, results, result, plan, cycles, cycle, days, day };
+
+class StarlinkHandler : public PayloadSaxHandler<StarlinkHandler, Ctx> {
+  public:
+    StarlinkHandler(std::string_view text, const ValidationLimits &limits, ProgressHook progress)
+        : PayloadSaxHandler(text), limits_(limits), builder_(progress) {}
+
+    ParsedPayload finish() {
+        if (is_valid_ == false)
+            throw PayloadError(PayloadError::Kind::api_reported,
+                               "the API reported an error (isValid: false): " + join_api_messages(api_messages_));
+        if (!content_seen_)
+            throw PayloadError(PayloadError::Kind::shape,
+                               std::string("unexpected JSON: the data-usage response has ") +
+                                   (content_null_ ? "\"content\": null" : "no \"content\" member") +
+                                   " although isValid is not false",
+                               frames_.offset(), "$.content");
+        return builder_.take();
+    }
+
+  private:
+    friend class PayloadSaxHandler<StarlinkHandler, Ctx>;
+
+    Ctx ctx() const { return frames_.top().ctx; }
+    const std::string &member() const { return frames_.key(); }
+
+    bool container(JsonType type) {
+        const bool is_array = type == JsonType::array;
+        if (frames_.empty()) {
+            if (is_array)
+                frames_.fail_shape("an object (the V2 data-usage response envelope)", type);
+            frames_.push(Ctx::envelope, false);
+            return true;
+        }
+        frames_.count_element();
+        switch (ctx()) {
+        case Ctx::envelope:
+            if (member() == "content")
+                return expect_push(type, JsonType::object, Ctx::content, "an object");
+            if (member() == "errors")
+                return expect_push(type, JsonType::array, Ctx::errors, "an array");
+            if (member() == "isValid")
+                frames_.fail_shape("true or false", type);
+            break;
+        case Ctx::errors:
+            if (!is_array)
+                return push(Ctx::error_item, false);
+            break;
+        case Ctx::content:
+            if (member() == "results")
+                return expect_push(type, JsonType::array, Ctx::results, "an array of service lines");
+            break;
+        case Ctx::results:
+            if (is_array)
+                frames_.fail_shape("an object (one service line)", type);
+            begin_result();
+            return push(Ctx::result, false);
+        case Ctx::result:
+            if (member() == "servicePlan")
+                return expect_push(type, JsonType::object, Ctx::plan, "an object or null");
+            if (member() == "billingCycles")
+                return expect_push(type, JsonType::array, Ctx::cycles, "an array of billing cycles or null");
+            if (member() == "serviceLineNumber")
+                frames_.fail_shape("a string", type);
+            if (member() == "accountNumber")
+                frames_.fail_shape("a string or null", type);
+            break;
+        case Ctx::cycles:
+            if (is_array)
+                frames_.fail_shape("an object (one billing cycle)", type);
+            return push(Ctx::cycle, false);
+        case Ctx::cycle:
+            if (member() == "dailyDataUsage")
+                return expect_push(type, JsonType::array, Ctx::days, "an array of days or null");
+            break;
+        case Ctx::days:
+            if (is_array)
+                frames_.fail_shape("an object (one day)", type);
+            day_.reset();
+            return push(Ctx::day, false);
+        case Ctx::day:
+            // A field holding an object or array makes the day invalid, not the payload.
+            if (RawNumber *field = day_field(member()))
+                field->state = RawNumber::State::other;
+            else if (member() == "date")
+                day_.date.state = RawDate::State::other;
+            break;
+        case Ctx::root:
+        case Ctx::error_item:
+        case Ctx::plan:
+            break;
+        }
+        frames_.enter_skip();
+        return true;
+    }
+
+    bool scalar(JsonType type) {
+        if (frames_.empty())
+            frames_.fail_shape("an object (the V2 data-usage response envelope)", type);
+        frames_.count_element();
+        switch (ctx()) {
+        case Ctx::envelope:
+            if (member() == "isValid") {
+                if (type != JsonType::boolean)
+                    frames_.fail_shape("true or false", type);
+                is_valid_ = bool_;
+            } else if (member() == "content") {
+                if (type != JsonType::null)
+                    frames_.fail_shape("an object", type);
+                content_null_ = true; // acceptable only with isValid false, see finish()
+            } else if (member() == "errors" && type != JsonType::null) {
+                frames_.fail_shape("an array", type);
+            }
+            break;
+        case Ctx::errors:
+            if (type == JsonType::string)
+                api_messages_.push_back(*string_);
+            break;
+        case Ctx::error_item:
+            if (member() == "errorMessage" && type == JsonType::string)
+                api_messages_.push_back(*string_);
+            break;
+        case Ctx::content:
+            if (member() == "results" && type != JsonType::null)
+                frames_.fail_shape("an array of service lines", type);
+            break;
+        case Ctx::results:
+            frames_.fail_shape("an object (one service line)", type);
+        case Ctx::result:
+            result_scalar(type);
+            break;
+        case Ctx::plan:
+            if (member() == "usageLimitGB" && type == JsonType::number)
+                usage_limit_gb_ = number_;
+            break;
+        case Ctx::cycles:
+            frames_.fail_shape("an object (one billing cycle)", type);
+        case Ctx::cycle:
+            if (member() == "dailyDataUsage" && type != JsonType::null)
+                frames_.fail_shape("an array of days or null", type);
+            break;
+        case Ctx::days:
+            frames_.fail_shape("an object (one day)", type);
+        case Ctx::day:
+            day_scalar(type);
+            break;
+        case Ctx::root:
+            break;
+        }
+        return true;
+    }
+
+    void result_scalar(JsonType type) {
+        if (member() == "serviceLineNumber") {
+            if (type != JsonType::string || string_->empty())
+                frames_.fail_shape("a non-empty string", type);
+            line_number_ = *string_;
+            has_line_number_ = true;
+        } else if (member() == "accountNumber") {
+            if (type == JsonType::string)
+                account_number_ = *string_;
+            else if (type != JsonType::null)
+                frames_.fail_shape("a string or null", type);
+        } else if (member() == "servicePlan" && type != JsonType::null) {
+            frames_.fail_shape("an object or null", type);
+        } else if (member() == "billingCycles" && type != JsonType::null) {
+            frames_.fail_shape("an array of billing cycles or null", type);
+        }
+    }
+
+    RawNumber *day_field(const std::string &k) {
+        if (k == "priorityGB")
+            return &day_.priority;
+        if (k == "optInPriorityGB")
+            return &day_.opt_in_priority;
+        if (k == "standardGB")
+            return &day_.standard;
+        if (k == "nonBillableGB")
+            return &day_.non_billable;
+        return nullptr;
+    }
+
+    void day_scalar(JsonType type) {
+        if (member() == "date")
+            assign_raw(day_.date, type, string_);
+        else if (RawNumber *field = day_field(member()))
+            assign_raw(*field, type, number_, string_);
+    }
+
+    bool end() {
+        const Ctx done = ctx();
+        if (done == Ctx::day)
+            end_day();
+        else if (done == Ctx::result)
+            end_result();
+        else if (done == Ctx::content)
+            content_seen_ = true;
+        frames_.pop();
+        return true;
+    }
+
+    void begin_result() {
+        builder_.begin_group();
+        has_line_number_ = false;
+        line_number_.clear();
+        account_number_.reset();
+        usage_limit_gb_.reset();
+    }
+
+    void end_day() {
+        UsageRecord record;
+        if (auto why = validate_starlink_day(day_, limits_, record))
+            builder_.add_rejection(day_.date.state == RawDate::State::text ? day_.date.text : "", *why);
+        else
+            builder_.add_record(record);
+    }
+
+    void end_result() {
+        if (!has_line_number_) {
+            frames_.top().key.clear();
+            throw PayloadError(PayloadError::Kind::shape,
+                               "unexpected JSON at byte " + std::to_string(frames_.offset()) + " (" + frames_.path() +
+                                   "): expected a member \"serviceLineNumber\" in every service line",
+                               frames_.offset(), frames_.path());
+        }
+        const std::uint32_t line = builder_.intern_line(line_number_);
+        ServiceLineInfo &info = builder_.line(line);
+        if (account_number_)
+            info.account_number = account_number_;
+        if (usage_limit_gb_)
+            info.usage_limit_gb = usage_limit_gb_;
+        builder_.end_group(line);
+    }
+
+    bool push(Ctx ctx, bool is_array) {
+        frames_.push(ctx, is_array);
+        return true;
+    }
+
+    bool expect_push(JsonType found, JsonType wanted, Ctx ctx, const char *expected) {
+        if (found != wanted)
+            frames_.fail_shape(expected, found);
+        return push(ctx, wanted == JsonType::array);
+    }
+
+    const ValidationLimits &limits_;
+    PayloadBuilder builder_;
+
+    std::optional<bool> is_valid_;
+    bool content_seen_ = false;
+    bool content_null_ = false;
+    std::vector<std::string> api_messages_;
+
+    bool has_line_number_ = false;
+    std::string line_number_;
+    std::optional<std::string> account_number_;
+    std::optional<double> usage_limit_gb_;
+    StarlinkDayFields day_;
+};
+
+} // namespace
+
+ParsedPayload parse_starlink_payload(std::string_view text, const ValidationLimits &limits, ProgressHook progress) {
+    StarlinkHandler handler(text, limits, progress);
+    run_sax(text, handler);
+    return handler.finish();
+}
+
+} // namespace usage_archive::core

@@ -1,0 +1,138 @@
+#include "archive_engine.hpp"
+
+#include "copy_insert.hpp"
+#include "error_bridge.hpp"
+#include "service_line_registry.hpp"
+#include "settings.hpp"
+#include "source_config.hpp"
+#include "sql_write.hpp"
+#include "usage_diff.hpp"
+
+#include "core/batch_collapse.hpp"
+#include "core/payload_error.hpp"
+#include "core/payload_parser.hpp"
+
+#include <algorithm>
+
+namespace usage_archive::pg {
+namespace {
+
+// A run retries the diff-and-write of rows a concurrent writer touched in between; rows
+// still contended after this many rounds fail the run with a serialization error.
+constexpr int kMaxWriteRounds = 4;
+
+[[noreturn]] void raise_payload_error(const std::string &source, const core::PayloadError &e) {
+    const std::string message = "source \"" + source + "\": " + e.what();
+    const std::string nothing = "Nothing of this payload was archived.";
+    switch (e.kind()) {
+    case core::PayloadError::Kind::syntax:
+        throw SqlError(ERRCODE_INVALID_TEXT_REPRESENTATION, message, nothing);
+    case core::PayloadError::Kind::shape:
+        throw SqlError(ERRCODE_INVALID_PARAMETER_VALUE, message, nothing,
+                       "A starlink source takes the V2 data-usage query response; a simple source takes "
+                       "{\"<service line>\": {\"daily_usage\": [{\"date\": ..., \"usage_gb\": ...}]}}.");
+    case core::PayloadError::Kind::api_reported:
+        throw SqlError(ERRCODE_EXTERNAL_ROUTINE_EXCEPTION, message, nothing);
+    }
+    throw SqlError(ERRCODE_INTERNAL_ERROR, message);
+}
+
+core::ParsedPayload parse(const SourceConfig &source, std::string_view payload) {
+    core::ValidationLimits limits;
+    limits.max_daily_gb = settings.max_daily_gb;
+    try {
+        return core::parse_payload(source.kind, payload, limits, &check_for_interrupts);
+    } catch (const core::PayloadError &e) {
+        raise_payload_error(source.name, e);
+    }
+}
+
+// The survivors whose line is known, keyed and sorted like the primary key.
+WriteBatch build_batch(const core::ParsedPayload &parsed, const std::vector<std::int64_t> &line_ids,
+                       std::uint64_t *skipped) {
+    WriteBatch batch;
+    batch.items.reserve(parsed.records.size());
+    for (const core::UsageRecord &r : parsed.records) {
+        const std::int64_t id = line_ids[r.line];
+        if (id == 0)
+            ++*skipped;
+        else
+            batch.items.push_back(WriteItem{id, r.day, ItemState::fresh, &r});
+    }
+    auto by_key = [](const WriteItem &a, const WriteItem &b) { return item_key(a.line_id, a.day) < item_key(b.line_id, b.day); };
+    // New lines get ids in payload order, so this is usually sorted already.
+    if (!std::is_sorted(batch.items.begin(), batch.items.end(), by_key))
+        std::sort(batch.items.begin(), batch.items.end(), by_key);
+    batch.keys.reserve(batch.items.size());
+    for (const WriteItem &item : batch.items)
+        batch.keys.push_back(item_key(item.line_id, item.day));
+    return batch;
+}
+
+void write_batch(WriteBatch &batch, std::int64_t run_id, RunCounters &counters) {
+    const core::MilliGb tolerance = core::tolerance_to_milli(settings.tolerance_gb);
+    const HistoryTableTraits table = inspect_history_table();
+    std::vector<std::size_t> pending(batch.items.size());
+    for (std::size_t i = 0; i < pending.size(); ++i)
+        pending[i] = i;
+    for (int round = 1; !pending.empty(); ++round) {
+        if (round > kMaxWriteRounds)
+            throw SqlError(ERRCODE_T_R_SERIALIZATION_FAILURE,
+                           "could not archive: other sessions kept changing the same usage rows", {},
+                           "Retry the archive run.");
+        DiffOutcome diff = diff_against_archive(batch, pending, tolerance);
+        counters.unchanged += diff.unchanged;
+        std::vector<std::size_t> retry;
+        if (!diff.fresh.empty()) {
+            std::optional<std::uint64_t> copied;
+            const char *refusal = round == 1 ? table.copy_refusal : "a concurrent insert was detected";
+            if (!refusal)
+                copied = copy_insert(batch, diff.fresh, run_id);
+            if (copied) {
+                counters.inserted += *copied;
+                counters.write_method = "copy";
+            } else {
+                if (refusal)
+                    pg_call([refusal] { elog(DEBUG1, "usage_archive: inserting through SQL: %s", refusal); });
+                retry = sql_insert(batch, diff.fresh, run_id, table.has_rules, &counters.inserted);
+                counters.write_method = "sql";
+            }
+        }
+        if (!diff.changed.empty()) {
+            std::vector<std::size_t> vanished = sql_update(batch, diff.changed, run_id, &counters.updated);
+            retry.insert(retry.end(), vanished.begin(), vanished.end());
+        }
+        std::sort(retry.begin(), retry.end()); // diff_against_archive wants item order
+        pending.swap(retry);
+    }
+}
+
+} // namespace
+
+ArchiveResult run_archive(const std::string &source_name, std::string_view payload, const char *entry_point) {
+    const SourceConfig source = load_source(source_name);
+    lock_source_for_archive(source.name);
+    const std::int64_t run_id = start_run(source.name, entry_point);
+
+    core::ParsedPayload parsed = parse(source, payload);
+    RunCounters counters;
+    counters.payload_bytes = payload.size();
+    counters.records = parsed.total_records();
+    counters.rejected = parsed.rejected;
+    counters.rejected_reasons = std::move(parsed.rejection_reasons);
+    counters.collapsed = core::collapse_duplicates(parsed.records);
+
+    const std::vector<std::int64_t> line_ids = resolve_service_lines(source, parsed.lines);
+    WriteBatch batch = build_batch(parsed, line_ids, &counters.skipped);
+    write_batch(batch, run_id, counters);
+
+    const std::uint64_t accounted = counters.inserted + counters.updated + counters.unchanged + counters.skipped +
+                                    counters.rejected + counters.collapsed;
+    if (accounted != counters.records)
+        throw SqlError(ERRCODE_INTERNAL_ERROR, "usage_archive: counters do not add up to the records in the payload",
+                       std::to_string(accounted) + " accounted for, " + std::to_string(counters.records) + " received");
+    finish_run(run_id, counters);
+    return ArchiveResult{run_id, std::move(counters)};
+}
+
+} // namespace usage_archive::pg

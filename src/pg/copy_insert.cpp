@@ -1,0 +1,196 @@
+#include "copy_insert.hpp"
+
+#include "error_bridge.hpp"
+#include "settings.hpp"
+
+#include "core/copy_binary_format.hpp"
+
+extern "C" {
+#include "access/table.h"
+#include "catalog/namespace.h"
+#include "commands/copy.h"
+#include "commands/extension.h"
+#include "executor/executor.h"
+#include "nodes/makefuncs.h"
+#include "parser/parse_node.h"
+#include "parser/parse_relation.h"
+#include "utils/acl.h"
+#include "utils/lsyscache.h"
+#include "utils/rel.h"
+#include "utils/rls.h"
+#include "utils/snapmgr.h"
+}
+
+namespace usage_archive::pg {
+namespace {
+
+constexpr int kColumns = 8;
+const char *const kColumnNames[kColumns] = {"service_line_id", "usage_date",  "consumed_gb",     "priority_gb",
+                                            "opt_in_priority_gb", "standard_gb", "non_billable_gb", "last_run_id"};
+// One tuple at most: field count, two int8, a date and five numerics.
+constexpr std::size_t kMaxTupleBytes = 2 + 2 * (4 + 8) + (4 + 4) + 5 * core::kCopyBinaryMaxMilliField;
+
+// The rows COPY is reading, encoded a buffer at a time. COPY's data-source callback takes no
+// user argument, hence the one active feed per backend (COPY is not re-entered).
+struct CopyFeed {
+    const WriteBatch *batch;
+    const std::vector<std::size_t> *which;
+    std::int64_t run_id;
+    std::size_t next_row;
+    bool header_written;
+    bool trailer_written;
+    std::size_t pos, len;
+    char buffer[64 * 1024];
+};
+CopyFeed *active_feed = nullptr;
+
+void encode_row(CopyFeed &feed, const WriteItem &item) {
+    const core::UsageRecord &r = *item.record;
+    core::CopyBinaryTuple t(feed.buffer + feed.len, kColumns);
+    t.int8(item.line_id);
+    t.date(item.day);
+    t.milli(r.consumed);
+    for (core::MilliGb part : {r.priority, r.opt_in_priority, r.standard, r.non_billable}) {
+        if (r.has_breakdown)
+            t.milli(part);
+        else
+            t.null();
+    }
+    t.int8(feed.run_id);
+    feed.len += t.size();
+}
+
+// Encodes as many rows as fit; false at the end of the data.
+bool refill(CopyFeed &feed) {
+    feed.pos = feed.len = 0;
+    if (!feed.header_written) {
+        feed.len += core::write_copy_binary_header(feed.buffer);
+        feed.header_written = true;
+    }
+    const std::vector<std::size_t> &which = *feed.which;
+    while (feed.next_row < which.size() && feed.len + kMaxTupleBytes <= sizeof feed.buffer)
+        encode_row(feed, feed.batch->items[which[feed.next_row++]]);
+    if (feed.next_row == which.size() && !feed.trailer_written && feed.len + core::kCopyBinaryTrailerSize <= sizeof feed.buffer) {
+        feed.len += core::write_copy_binary_trailer(feed.buffer + feed.len);
+        feed.trailer_written = true;
+    }
+    return feed.len > 0;
+}
+
+// Called by PostgreSQL's C code: must not throw (nothing in it allocates) nor raise.
+extern "C" int read_copy_feed(void *outbuf, int, int maxread) noexcept {
+    CopyFeed &feed = *active_feed;
+    char *out = static_cast<char *>(outbuf);
+    int copied = 0;
+    while (copied < maxread) {
+        if (feed.pos == feed.len && !refill(feed))
+            break;
+        const std::size_t n = std::min(static_cast<std::size_t>(maxread - copied), feed.len - feed.pos);
+        std::memcpy(out + copied, feed.buffer + feed.pos, n);
+        feed.pos += n;
+        copied += static_cast<int>(n);
+    }
+    return copied;
+}
+
+Oid history_relid() {
+    return pg_call([] {
+        return get_relname_relid("daily_usage_history", get_namespace_oid("usage_archive", false));
+    });
+}
+
+std::uint64_t run_copy(Oid relid) {
+    return pg_call([relid] {
+        Relation rel = table_open(relid, RowExclusiveLock);
+        ParseState *pstate = make_parsestate(nullptr);
+        // The range table entry and privilege check DoCopy() would make for COPY ... FROM.
+        RangeTblEntry *rte =
+            addRangeTableEntryForRelation(pstate, rel, RowExclusiveLock, nullptr, false, false)->p_rte;
+        rte->requiredPerms = ACL_INSERT;
+        List *attnames = NIL;
+        for (const char *name : kColumnNames) {
+            attnames = lappend(attnames, makeString(pstrdup(name)));
+            const AttrNumber attno = attnameAttNum(rel, name, false);
+            rte->insertedCols = bms_add_member(rte->insertedCols, attno - FirstLowInvalidHeapAttributeNumber);
+        }
+        ExecCheckRTPerms(pstate->p_rtable, true);
+        List *options = list_make1(makeDefElem(pstrdup("format"), reinterpret_cast<Node *>(makeString(pstrdup("binary"))), -1));
+        // Like a statement of its own: see this run's earlier writes, with a fresh snapshot.
+        CommandCounterIncrement();
+        PushActiveSnapshot(GetTransactionSnapshot());
+        CopyFromState cstate = BeginCopyFrom(pstate, rel, nullptr, nullptr, false, read_copy_feed, attnames, options);
+        uint64 processed = CopyFrom(cstate);
+        EndCopyFrom(cstate);
+        PopActiveSnapshot();
+        CommandCounterIncrement();
+        free_parsestate(pstate);
+        table_close(rel, NoLock);
+        return processed;
+    });
+}
+
+} // namespace
+
+HistoryTableTraits inspect_history_table() {
+    const Oid relid = history_relid();
+    struct Check {
+        bool relkind_ok, has_rules, rls, may_insert, citus;
+    };
+    const Check c = pg_call([relid] {
+        Relation rel = table_open(relid, AccessShareLock);
+        Check result;
+        result.relkind_ok = rel->rd_rel->relkind == RELKIND_RELATION;
+        result.has_rules = rel->rd_rules != nullptr;
+        table_close(rel, AccessShareLock);
+        result.rls = check_enable_rls(relid, InvalidOid, true) == RLS_ENABLED;
+        result.may_insert = pg_class_aclcheck(relid, GetUserId(), ACL_INSERT) == ACLCHECK_OK;
+        result.citus = OidIsValid(get_extension_oid("citus", true));
+        return result;
+    });
+    HistoryTableTraits traits{nullptr, c.has_rules};
+    if (settings.write_method == static_cast<int>(WriteMethod::sql))
+        traits.copy_refusal = "usage_archive.write_method is sql";
+    else if (!c.relkind_ok)
+        traits.copy_refusal = "daily_usage_history is not a plain table";
+    else if (c.has_rules)
+        traits.copy_refusal = "daily_usage_history has rules";
+    else if (c.rls)
+        traits.copy_refusal = "row-level security applies to daily_usage_history";
+    else if (!c.may_insert)
+        // We check privileges before COPY too; SQL raises the error a user expects.
+        traits.copy_refusal = "the current role lacks table-wide INSERT on daily_usage_history";
+    else if (c.citus)
+        traits.copy_refusal = "the citus extension may manage daily_usage_history";
+    return traits;
+}
+
+std::optional<std::uint64_t> copy_insert(const WriteBatch &batch, const std::vector<std::size_t> &which,
+                                         std::int64_t run_id) {
+    const Oid relid = history_relid();
+    static CopyFeed feed; // 64 kB: not for the stack
+    feed = CopyFeed{&batch, &which, run_id, 0, false, false, 0, 0, {}};
+
+    MemoryContext caller_context = CurrentMemoryContext;
+    ResourceOwner caller_owner = CurrentResourceOwner;
+    pg_call([] { BeginInternalSubTransaction(nullptr); });
+    MemoryContextSwitchTo(caller_context);
+    active_feed = &feed;
+    try {
+        const std::uint64_t inserted = run_copy(relid);
+        active_feed = nullptr;
+        pg_call([] { ReleaseCurrentSubTransaction(); });
+        MemoryContextSwitchTo(caller_context);
+        CurrentResourceOwner = caller_owner;
+        return inserted;
+    } catch (const PgError &e) {
+        active_feed = nullptr;
+        pg_call([] { RollbackAndReleaseCurrentSubTransaction(); });
+        MemoryContextSwitchTo(caller_context);
+        CurrentResourceOwner = caller_owner;
+        if (e.sqlstate() == ERRCODE_UNIQUE_VIOLATION)
+            return std::nullopt;
+        throw;
+    }
+}
+
+} // namespace usage_archive::pg

@@ -1,0 +1,26 @@
+#include "run_log.hpp"
+
+#include "sql_arrays.hpp"
+
+namespace usage_archive::pg {
+
+std::int64_t start_run(const std::string &source, const char *entry_point) {
+    spi_execute("INSERT INTO usage_archive.archive_runs (source, entry_point) VALUES ($1, $2) RETURNING run_id",
+                {text_arg(source), text_arg(entry_point)});
+    return spi_int64(0, 1);
+}
+
+void finish_run(std::int64_t run_id, const RunCounters &c) {
+    std::vector<std::optional<std::string>> reasons(c.rejected_reasons.begin(), c.rejected_reasons.end());
+    SpiArg method = c.write_method.empty() ? SpiArg{TEXTOID, Datum(0), true} : text_arg(c.write_method);
+    spi_execute("UPDATE usage_archive.archive_runs SET status = 'succeeded', finished_at = clock_timestamp(), "
+                "records = $2, inserted = $3, updated = $4, unchanged = $5, skipped = $6, rejected = $7, "
+                "collapsed = $8, rejected_reasons = $9, write_method = $10, payload_bytes = $11 WHERE run_id = $1",
+                {int8_arg(run_id), int8_arg(static_cast<std::int64_t>(c.records)),
+                 int8_arg(static_cast<std::int64_t>(c.inserted)), int8_arg(static_cast<std::int64_t>(c.updated)),
+                 int8_arg(static_cast<std::int64_t>(c.unchanged)), int8_arg(static_cast<std::int64_t>(c.skipped)),
+                 int8_arg(static_cast<std::int64_t>(c.rejected)), int8_arg(static_cast<std::int64_t>(c.collapsed)),
+                 text_array_arg(reasons), method, int8_arg(static_cast<std::int64_t>(c.payload_bytes))});
+}
+
+} // namespace usage_archive::pg

@@ -1,0 +1,116 @@
+#include "spi_support.hpp"
+
+namespace usage_archive::pg {
+
+void spi_connect() {
+    pg_call([] {
+        if (SPI_connect() != SPI_OK_CONNECT)
+            elog(ERROR, "usage_archive: SPI_connect failed");
+    });
+}
+
+void spi_finish() {
+    pg_call([] { SPI_finish(); });
+}
+
+namespace {
+struct SpiParams {
+    std::vector<Oid> types;
+    std::vector<Datum> values;
+    std::vector<char> nulls;
+
+    explicit SpiParams(const std::vector<SpiArg> &args)
+        : types(args.size()), values(args.size()), nulls(args.size() + 1, '\0') {
+        for (std::size_t i = 0; i < args.size(); ++i) {
+            types[i] = args[i].type;
+            values[i] = args[i].value;
+            nulls[i] = args[i].is_null ? 'n' : ' ';
+        }
+    }
+};
+} // namespace
+
+Portal spi_open_cursor(const char *sql, const std::vector<SpiArg> &args) {
+    SpiParams p(args);
+    const int n = static_cast<int>(args.size());
+    Oid *t = p.types.data();
+    Datum *v = p.values.data();
+    char *nl = p.nulls.data();
+    // read_only false: a fresh snapshot that sees what this run and committed runs wrote.
+    return pg_call([=] { return SPI_cursor_open_with_args(nullptr, sql, n, t, v, nl, false, 0); });
+}
+
+std::uint64_t spi_fetch(Portal portal, long rows) {
+    return pg_call([=] {
+        SPI_cursor_fetch(portal, true, rows);
+        return SPI_processed;
+    });
+}
+
+void spi_close_cursor(Portal portal) {
+    pg_call([=] { SPI_cursor_close(portal); });
+}
+
+void spi_free_result() {
+    pg_call([] {
+        if (SPI_tuptable) {
+            SPI_freetuptable(SPI_tuptable);
+            SPI_tuptable = nullptr;
+        }
+    });
+}
+
+std::uint64_t spi_execute(const char *sql, const std::vector<SpiArg> &args, bool read_only) {
+    SpiParams p(args);
+    const int n = static_cast<int>(args.size());
+    Oid *t = p.types.data();
+    Datum *v = p.values.data();
+    char *nl = p.nulls.data();
+    return pg_call([=] {
+        int rc = SPI_execute_with_args(sql, n, t, v, nl, read_only, 0);
+        if (rc < 0)
+            elog(ERROR, "usage_archive: SPI failed (%s) for: %s", SPI_result_code_string(rc), sql);
+        return SPI_processed;
+    });
+}
+
+Datum spi_datum(std::uint64_t row, int column, bool *is_null) {
+    // heap_getattr only reads the tuple in memory: it cannot raise.
+    return SPI_getbinval(SPI_tuptable->vals[row], SPI_tuptable->tupdesc, column, is_null);
+}
+
+std::int64_t spi_int64(std::uint64_t row, int column) {
+    bool is_null;
+    Datum d = spi_datum(row, column, &is_null);
+    return is_null ? 0 : DatumGetInt64(d);
+}
+
+bool spi_bool(std::uint64_t row, int column) {
+    bool is_null;
+    Datum d = spi_datum(row, column, &is_null);
+    return !is_null && DatumGetBool(d);
+}
+
+std::string spi_text(std::uint64_t row, int column, bool *is_null) {
+    bool null_value;
+    Datum d = spi_datum(row, column, &null_value);
+    if (is_null)
+        *is_null = null_value;
+    if (null_value)
+        return {};
+    char *c = pg_call([d] { return text_to_cstring(DatumGetTextPP(d)); });
+    std::string out(c);
+    pfree(c);
+    return out;
+}
+
+SpiArg text_arg(const std::string &value) {
+    const char *c = value.c_str();
+    return SpiArg{TEXTOID, pg_call([c] { return PointerGetDatum(cstring_to_text(c)); })};
+}
+
+SpiArg int8_arg(std::int64_t value) { return SpiArg{INT8OID, Int64GetDatum(value)}; }
+
+SpiArg bool_arg(bool value) { return SpiArg{BOOLOID, BoolGetDatum(value)}; }
+
+} // namespace usage_archive::pg

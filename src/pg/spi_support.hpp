@@ -1,0 +1,65 @@
+// SPI through the error bridge: statements with typed parameters, and reading results.
+#pragma once
+
+#include "error_bridge.hpp"
+
+#include <string>
+#include <vector>
+
+namespace usage_archive::pg {
+
+struct SpiArg {
+    Oid type;
+    Datum value;
+    bool is_null = false;
+};
+
+void spi_connect();
+void spi_finish();
+
+// Runs sql ($1..$n bound to args) and returns SPI_processed; SPI_tuptable holds the rows.
+// read_only statements see the snapshot of the calling query; others a fresh one, like
+// any volatile function's statements.
+std::uint64_t spi_execute(const char *sql, const std::vector<SpiArg> &args, bool read_only = false);
+
+// Streams the result of a query through a cursor, `rows_per_fetch` rows at a time, so a
+// large result never sits in memory whole. `each` gets the number of rows now in
+// SPI_tuptable; the rows are freed after it returns.
+template <typename Each>
+void spi_for_each_batch(const char *sql, const std::vector<SpiArg> &args, long rows_per_fetch, Each each);
+
+// Frees SPI_tuptable of the last statement (SPI would keep every result until the end).
+void spi_free_result();
+
+// Column values of row `row` of SPI_tuptable (1-based column numbers, as SPI counts them).
+Datum spi_datum(std::uint64_t row, int column, bool *is_null);
+std::int64_t spi_int64(std::uint64_t row, int column);
+bool spi_bool(std::uint64_t row, int column);
+std::string spi_text(std::uint64_t row, int column, bool *is_null = nullptr);
+
+// Argument constructors.
+SpiArg text_arg(const std::string &value);
+SpiArg int8_arg(std::int64_t value);
+SpiArg bool_arg(bool value);
+
+// Cursor primitives behind spi_for_each_batch.
+Portal spi_open_cursor(const char *sql, const std::vector<SpiArg> &args);
+std::uint64_t spi_fetch(Portal portal, long rows);
+void spi_close_cursor(Portal portal);
+
+template <typename Each>
+void spi_for_each_batch(const char *sql, const std::vector<SpiArg> &args, long rows_per_fetch, Each each) {
+    Portal portal = spi_open_cursor(sql, args);
+    for (;;) {
+        check_for_interrupts();
+        const std::uint64_t rows = spi_fetch(portal, rows_per_fetch);
+        if (rows == 0)
+            break;
+        each(rows);
+        spi_free_result();
+    }
+    spi_free_result();
+    spi_close_cursor(portal);
+}
+
+} // namespace usage_archive::pg

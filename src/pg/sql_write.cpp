@@ -1,0 +1,117 @@
+#include "sql_write.hpp"
+
+#include "sql_arrays.hpp"
+
+#include <unordered_set>
+
+extern "C" {
+#include "utils/date.h"
+}
+
+namespace usage_archive::pg {
+namespace {
+
+// Rows per statement: large enough that statement overhead vanishes, small enough that the
+// arrays of one chunk stay a few megabytes.
+constexpr std::size_t kChunkRows = 10000;
+
+// The arrays of one chunk: $1 ids, $2 days, $3..$7 the value columns.
+std::vector<SpiArg> chunk_args(const WriteBatch &batch, const std::vector<std::size_t> &which, std::size_t from,
+                               std::size_t to) {
+    std::vector<std::int64_t> ids;
+    std::vector<std::int32_t> days;
+    std::vector<std::optional<core::MilliGb>> consumed, priority, opt_in, standard, non_billable;
+    for (std::size_t k = from; k < to; ++k) {
+        const WriteItem &item = batch.items[which[k]];
+        const core::StoredUsage v = core::stored_form(*item.record);
+        ids.push_back(item.line_id);
+        days.push_back(item.day);
+        consumed.push_back(v.consumed);
+        priority.push_back(v.priority);
+        opt_in.push_back(v.opt_in_priority);
+        standard.push_back(v.standard);
+        non_billable.push_back(v.non_billable);
+    }
+    return {int8_array_arg(ids),          date_array_arg(days),     milli_array_arg(consumed),
+            milli_array_arg(priority),    milli_array_arg(opt_in), milli_array_arg(standard),
+            milli_array_arg(non_billable)};
+}
+
+// Runs `sql` over `which` a chunk at a time; the statement returns (service_line_id,
+// usage_date) of each row it wrote. Returns the items it did not write.
+std::vector<std::size_t> run_chunks(const char *sql, const WriteBatch &batch, const std::vector<std::size_t> &which,
+                                    std::int64_t run_id, std::uint64_t *written) {
+    std::vector<std::size_t> missed;
+    MemoryContext chunk_context = pg_call([] {
+        return AllocSetContextCreate(CurrentMemoryContext, "usage_archive write chunk", ALLOCSET_DEFAULT_SIZES);
+    });
+    for (std::size_t from = 0; from < which.size(); from += kChunkRows) {
+        check_for_interrupts();
+        const std::size_t to = std::min(which.size(), from + kChunkRows);
+        MemoryContext caller = MemoryContextSwitchTo(chunk_context);
+        std::vector<SpiArg> args = chunk_args(batch, which, from, to);
+        args.push_back(int8_arg(run_id));
+        const std::uint64_t rows = spi_execute(sql, args);
+        std::unordered_set<std::uint64_t> done;
+        done.reserve(rows);
+        for (std::uint64_t r = 0; r < rows; ++r) {
+            bool is_null;
+            done.insert(item_key(DatumGetInt64(spi_datum(r, 1, &is_null)), DatumGetDateADT(spi_datum(r, 2, &is_null))));
+        }
+        spi_free_result();
+        MemoryContextSwitchTo(caller);
+        MemoryContextReset(chunk_context);
+        *written += rows;
+        for (std::size_t k = from; k < to; ++k) {
+            const WriteItem &item = batch.items[which[k]];
+            if (!done.count(item_key(item.line_id, item.day)))
+                missed.push_back(which[k]);
+        }
+    }
+    pg_call([chunk_context] { MemoryContextDelete(chunk_context); });
+    return missed;
+}
+
+} // namespace
+
+std::vector<std::size_t> sql_insert(const WriteBatch &batch, const std::vector<std::size_t> &which,
+                                    std::int64_t run_id, bool has_rules, std::uint64_t *inserted) {
+#define INSERT_ROWS                                                                                                    \
+    "INSERT INTO usage_archive.daily_usage_history (service_line_id, usage_date, consumed_gb, priority_gb, "           \
+    "opt_in_priority_gb, standard_gb, non_billable_gb, last_run_id) "                                                  \
+    "SELECT u.*, $8 FROM unnest($1::int8[], $2::date[], $3::numeric[], $4::numeric[], $5::numeric[], "                \
+    "$6::numeric[], $7::numeric[]) AS u "
+    static const char *const kSkipConflicts =
+        INSERT_ROWS "ON CONFLICT (service_line_id, usage_date) DO NOTHING RETURNING service_line_id, usage_date";
+    static const char *const kPlain = INSERT_ROWS "RETURNING service_line_id, usage_date";
+#undef INSERT_ROWS
+    return run_chunks(has_rules ? kPlain : kSkipConflicts, batch, which, run_id, inserted);
+}
+
+std::vector<std::size_t> sql_update(const WriteBatch &batch, const std::vector<std::size_t> &which,
+                                    std::int64_t run_id, std::uint64_t *updated) {
+    // All parts of one statement see the same snapshot: `old` reads the values the UPDATE
+    // replaces, so the audit row holds exactly what was there.
+    return run_chunks(
+        "WITH u AS (SELECT * FROM unnest($1::int8[], $2::date[], $3::numeric[], $4::numeric[], $5::numeric[], "
+        "    $6::numeric[], $7::numeric[]) AS u(id, d, c, p, o, s, n)), "
+        "old AS MATERIALIZED (SELECT h.* FROM usage_archive.daily_usage_history h "
+        "    JOIN u ON h.service_line_id = u.id AND h.usage_date = u.d), "
+        "upd AS (UPDATE usage_archive.daily_usage_history h SET consumed_gb = u.c, priority_gb = u.p, "
+        "    opt_in_priority_gb = u.o, standard_gb = u.s, non_billable_gb = u.n, updated_at = now(), last_run_id = $8 "
+        "    FROM u WHERE h.service_line_id = u.id AND h.usage_date = u.d "
+        "    RETURNING h.service_line_id, h.usage_date, h.consumed_gb, h.priority_gb, h.opt_in_priority_gb, "
+        "              h.standard_gb, h.non_billable_gb) "
+        "INSERT INTO usage_archive.usage_corrections (run_id, service_line_id, usage_date, "
+        "    old_consumed_gb, new_consumed_gb, old_priority_gb, new_priority_gb, "
+        "    old_opt_in_priority_gb, new_opt_in_priority_gb, old_standard_gb, new_standard_gb, "
+        "    old_non_billable_gb, new_non_billable_gb) "
+        "SELECT $8, upd.service_line_id, upd.usage_date, old.consumed_gb, upd.consumed_gb, "
+        "    old.priority_gb, upd.priority_gb, old.opt_in_priority_gb, upd.opt_in_priority_gb, "
+        "    old.standard_gb, upd.standard_gb, old.non_billable_gb, upd.non_billable_gb "
+        "FROM upd JOIN old ON old.service_line_id = upd.service_line_id AND old.usage_date = upd.usage_date "
+        "RETURNING service_line_id, usage_date",
+        batch, which, run_id, updated);
+}
+
+} // namespace usage_archive::pg

@@ -1,0 +1,121 @@
+#include "core/payload_error.hpp"
+#include "core/payload_parser.hpp"
+
+#include <gtest/gtest.h>
+
+using namespace usage_archive::core;
+
+namespace {
+
+const char *kStarlink = R"({
+  "isValid": true, "errors": [], "warnings": [], "information": [],
+  "content": {"pageIndex": 0, "limit": 50, "isLastPage": true, "totalCount": 2, "results": [
+    {"billingCycles": [
+       {"startDate": "2025-09-15T00:00:00Z", "dailyDataUsage": [
+         {"date": "2025-10-01T00:00:00Z", "priorityGB": 1.25, "optInPriorityGB": 0.5, "standardGB": 10.75, "nonBillableGB": 0.0},
+         {"date": "2025-10-02T00:00:00Z", "priorityGB": 2, "standardGB": 3}],
+        "overageLines": [{"x": [1, 2, {"y": null}]}], "totalPriorityGB": 3.25}],
+     "serviceLineNumber": "AST-1", "accountNumber": "ACC-1", "lastUpdated": null,
+     "servicePlan": {"productId": "p", "usageLimitGB": 1024.0, "isMobilePlan": false}},
+    {"accountNumber": null, "serviceLineNumber": "AST-2", "servicePlan": null, "billingCycles": [
+       {"dailyDataUsage": [{"date": "2025-02-30T00:00:00Z", "priorityGB": 1, "standardGB": 1},
+                           {"date": "2025-10-01T00:00:00Z", "priorityGB": "NaN"},
+                           {"date": "2025-10-01T00:00:00Z", "priorityGB": 4, "standardGB": 1, "newVendorField": {"a": 1}}]},
+       {"dailyDataUsage": null}]}
+  ]}})";
+
+PayloadError expect_error(SourceKind kind, std::string_view text) {
+    try {
+        parse_payload(kind, text, {});
+    } catch (const PayloadError &e) {
+        return e;
+    }
+    ADD_FAILURE() << "no PayloadError for: " << text;
+    return PayloadError(PayloadError::Kind::syntax, "none");
+}
+
+} // namespace
+
+TEST(StarlinkParser, ReadsLinesMetadataAndDays) {
+    ParsedPayload p = parse_starlink_payload(kStarlink, {});
+    ASSERT_EQ(p.lines.size(), 2u);
+    EXPECT_EQ(p.lines[0].number, "AST-1");
+    EXPECT_EQ(p.lines[0].account_number, "ACC-1");
+    EXPECT_EQ(p.lines[0].usage_limit_gb, 1024.0);
+    EXPECT_FALSE(p.lines[1].account_number);
+    ASSERT_EQ(p.records.size(), 3u);
+    EXPECT_EQ(p.records[0].line, 0u) << "line number after its days still binds them";
+    EXPECT_EQ(p.records[0].consumed, 12000);
+    EXPECT_EQ(p.records[1].consumed, 5000);
+    EXPECT_EQ(p.records[2].line, 1u);
+    EXPECT_EQ(p.rejected, 2u);
+    EXPECT_EQ(p.total_records(), 5u);
+    ASSERT_EQ(p.rejection_reasons.size(), 2u);
+    EXPECT_EQ(p.rejection_reasons[0], "AST-2, day 2025-02-30T00:00:00Z: date \"2025-02-30T00:00:00Z\" is not a valid calendar date");
+    EXPECT_EQ(p.rejection_reasons[1], "AST-2, day 2025-10-01T00:00:00Z: priorityGB is not finite (\"NaN\")");
+}
+
+TEST(StarlinkParser, InvalidEnvelopeFailsWithTheApiMessages) {
+    PayloadError e = expect_error(SourceKind::starlink,
+                                  R"({"isValid": false, "errors": [{"memberNames": ["x"], "errorMessage": "Failed to query data usage"},
+                                      {"errorMessage": "Try later"}], "content": null})");
+    EXPECT_EQ(e.kind(), PayloadError::Kind::api_reported);
+    EXPECT_STREQ(e.what(), "the API reported an error (isValid: false): Failed to query data usage; Try later");
+}
+
+TEST(StarlinkParser, ShapeErrorsNamePathAndOffset) {
+    const std::string text = R"({"isValid": true, "content": {"results": [{"serviceLineNumber": "A", "billingCycles": {}}]}})";
+    PayloadError e = expect_error(SourceKind::starlink, text);
+    EXPECT_EQ(e.kind(), PayloadError::Kind::shape);
+    EXPECT_EQ(e.json_path(), "$.content.results[0].billingCycles");
+    EXPECT_EQ(e.byte_offset(), text.find("{}") + 1);
+    EXPECT_NE(std::string(e.what()).find("expected an array of billing cycles or null, found an object"), std::string::npos)
+        << e.what();
+
+    EXPECT_EQ(expect_error(SourceKind::starlink, "[]").kind(), PayloadError::Kind::shape);
+    EXPECT_EQ(expect_error(SourceKind::starlink, R"({"isValid": true})").kind(), PayloadError::Kind::shape);
+    EXPECT_EQ(expect_error(SourceKind::starlink, R"({"content": {"results": [1]}})").json_path(), "$.content.results[0]");
+    EXPECT_EQ(expect_error(SourceKind::starlink, R"({"content": {"results": [{"billingCycles": []}]}})").json_path(),
+              "$.content.results[0]");
+    EXPECT_EQ(expect_error(SourceKind::starlink,
+                           R"({"content": {"results": [{"serviceLineNumber": "A", "billingCycles": [{"dailyDataUsage": [7]}]}]}})")
+                  .json_path(),
+              "$.content.results[0].billingCycles[0].dailyDataUsage[0]");
+}
+
+TEST(StarlinkParser, SyntaxErrorsNameTheOffset) {
+    const std::string text = R"({"isValid": true, "content": {"results": [{"serviceLineNumber": "A",)";
+    PayloadError e = expect_error(SourceKind::starlink, text);
+    EXPECT_EQ(e.kind(), PayloadError::Kind::syntax);
+    EXPECT_EQ(e.byte_offset(), text.size() + 1);
+    EXPECT_NE(std::string(e.what()).find("invalid JSON at byte"), std::string::npos);
+    EXPECT_EQ(expect_error(SourceKind::starlink, R"({"content": {}} trailing)").kind(), PayloadError::Kind::syntax);
+    EXPECT_EQ(expect_error(SourceKind::starlink, R"({"content": {"results": [{"x": NaN}]}})").kind(), PayloadError::Kind::syntax);
+}
+
+TEST(SimpleParser, ReadsTheStoryShape) {
+    ParsedPayload p = parse_simple_payload(R"({"SL-1": {"daily_usage": [{"date": "2025-10-01", "usage_gb": 12.5},
+                                                                     {"date": "2025-10-02", "usage_gb": 0}]},
+                                              "SL-2": {"daily_usage": [{"date": "2025-10-01", "usage_gb": -3}], "note": [1]},
+                                              "SL-3": {"daily_usage": []}})",
+                                           {});
+    ASSERT_EQ(p.lines.size(), 3u);
+    ASSERT_EQ(p.records.size(), 2u);
+    EXPECT_EQ(p.records[0].consumed, 12500);
+    EXPECT_EQ(p.rejected, 1u);
+    EXPECT_EQ(p.rejection_reasons[0], "SL-2, day 2025-10-01: usage_gb is negative (-3)");
+}
+
+TEST(SimpleParser, ShapeErrors) {
+    EXPECT_EQ(expect_error(SourceKind::simple, R"([1])").kind(), PayloadError::Kind::shape);
+    EXPECT_EQ(expect_error(SourceKind::simple, R"({"SL-1": 5})").json_path(), "$.SL-1");
+    EXPECT_EQ(expect_error(SourceKind::simple, R"({"SL-1": {"daily_usage": {"date": 1}}})").json_path(), "$.SL-1.daily_usage");
+    EXPECT_EQ(expect_error(SourceKind::simple, R"({"SL-1": {"daily_usage": ["x"]}})").json_path(), "$.SL-1.daily_usage[0]");
+    EXPECT_EQ(expect_error(SourceKind::simple, R"({"": {"daily_usage": []}})").kind(), PayloadError::Kind::shape);
+    EXPECT_EQ(expect_error(SourceKind::simple, "").kind(), PayloadError::Kind::syntax);
+}
+
+TEST(SimpleParser, EmptyObjectIsAnEmptyPayload) {
+    ParsedPayload p = parse_simple_payload("{}", {});
+    EXPECT_EQ(p.total_records(), 0u);
+}
