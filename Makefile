@@ -13,7 +13,7 @@ OBJS = $(PURE_SRCS:.cpp=.o) $(PG_SRCS:.cpp=.o)
 
 DATA = $(sort $(wildcard src/sql/usage_archive--*.sql))
 
-REGRESS = setup archive_simple archive_starlink counters bad_input zero_write write_paths privileges
+REGRESS = setup archive_simple archive_starlink counters bad_input zero_write write_paths privileges http_archive
 REGRESS_OPTS = --load-extension=usage_archive --dbname=usage_archive_regress
 ISOLATION = concurrent_archive
 ISOLATION_OPTS = --inputdir=test/isolation --outputdir=test/isolation --load-extension=usage_archive
@@ -22,7 +22,7 @@ ISOLATION_OPTS = --inputdir=test/isolation --outputdir=test/isolation --load-ext
 PG_CONFIG ?= $(firstword $(wildcard /usr/lib/postgresql/15/bin/pg_config) pg_config)
 PG_CPPFLAGS = -Isrc
 PG_CXXFLAGS = -std=c++17 -fvisibility=hidden -Wall -Wno-register -Wno-missing-field-initializers
-SHLIB_LINK = -lstdc++
+SHLIB_LINK = -lcurl -lstdc++
 
 # PGXS would also emit LLVM bitcode for JIT inlining, which needs clang; our functions are
 # not expression-inlining material.

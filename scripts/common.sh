@@ -36,3 +36,33 @@ build_and_install() {
         return 1
     fi
 }
+
+# Starts the mock vendor API (test/mock_api/server.py) on a free port of 127.0.0.1 with the
+# given server options; sets MOCK_API_PID and exports USAGE_ARCHIVE_MOCK_PORT.
+start_mock_api() {
+    local dir=$1
+    shift
+    mkdir -p "$dir"
+    python3 "$repo_root/test/mock_api/server.py" --port 0 --port-file "$dir/port" --log "$dir/requests.log" "$@" \
+        >"$dir/server.out" 2>&1 &
+    MOCK_API_PID=$!
+    for _ in $(seq 100); do
+        [[ -s "$dir/port" ]] && break
+        sleep 0.1
+    done
+    if [[ ! -s "$dir/port" ]]; then
+        echo "the mock API did not start:" >&2
+        cat "$dir/server.out" >&2
+        return 1
+    fi
+    USAGE_ARCHIVE_MOCK_PORT=$(cat "$dir/port")
+    export USAGE_ARCHIVE_MOCK_PORT
+}
+
+stop_mock_api() {
+    if [[ -n "${MOCK_API_PID:-}" ]]; then
+        kill "$MOCK_API_PID" 2>/dev/null
+        wait "$MOCK_API_PID" 2>/dev/null
+        MOCK_API_PID=
+    fi
+}

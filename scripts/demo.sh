@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # make demo: installs what is missing, builds and installs the extension, starts a throwaway
-# cluster, archives a sample starlink payload twice (overlapping billing cycles included),
-# and shows what each run did and that the story's monthly query shows no doubling.
-# DEMO_KEEP=1 leaves the cluster running and prints how to connect.
+# cluster and the mock vendor API (test/mock_api), archives the fleet over HTTP twice (the
+# second run: all unchanged, nothing written), then once more after the API corrected its
+# partial days, and shows the run log, the story's monthly query (no doubling) and a
+# duplicate check. DEMO_KEEP=1 leaves the cluster and the mock running.
 set -euo pipefail
 source "$(dirname "$0")/common.sh"
 cd "$repo_root"
@@ -14,6 +15,7 @@ build_and_install
 work=$(make_work_dir demo)
 cleanup() {
     if [[ "${DEMO_KEEP:-0}" != 1 ]]; then
+        stop_mock_api
         scripts/pg-cluster.sh stop "$work/pg" 2>/dev/null || true
         rm -rf "$work"
     fi
@@ -21,24 +23,32 @@ cleanup() {
 trap cleanup EXIT
 scripts/pg-cluster.sh start "$work/pg"
 source "$work/pg/env"
+# 100 service lines; the mock's partial days (today, yesterday) stay put until unfrozen.
+start_mock_api "$work/mock" --lines 100
+python3 test/mock_api/control.py set '{"freeze_revision": true}'
 
-# 50 service lines x 90 days in 30-day billing cycles: 4,500 daily records.
-python3 test/mock_api/starlink_data.py payload --lines 50 --days 90 --out "$work/payload.json" 2>/dev/null
-chmod 644 "$work/payload.json"
-
-psql -X -q -v ON_ERROR_STOP=1 -v payload_file="$work/payload.json" <<'SQL'
+psql -X -q -v ON_ERROR_STOP=1 -v port="$USAGE_ARCHIVE_MOCK_PORT" <<'SQL'
 \pset footer off
 CREATE EXTENSION usage_archive;
-SELECT usage_archive.add_source('fleet', 'starlink') \gset
-\set payload `cat :payload_file`
+SET log_statement = 'none';  -- the next statement carries a client secret
+SELECT usage_archive.add_source('fleet', 'starlink',
+    base_url      => 'http://127.0.0.1:' || :'port' || '/api',
+    token_url     => 'http://127.0.0.1:' || :'port' || '/api/auth/connect/token',
+    client_id     => 'test-client',
+    client_secret => 'test-secret') \gset
+RESET log_statement;
 \echo
-\echo '== First run: everything is new'
-SELECT * FROM usage_archive.archive_payload('fleet', :'payload');
-\echo '== Second run of the same payload: all unchanged, nothing written'
-SELECT * FROM usage_archive.archive_payload('fleet', :'payload');
+\echo '== First run over HTTP: the current and the previous billing cycle, everything is new'
+SELECT * FROM usage_archive.archive_usage('fleet', previous_billing_cycles => 1);
+\echo '== Second run, same cycles: all unchanged, nothing written'
+SELECT * FROM usage_archive.archive_usage('fleet', previous_billing_cycles => 1);
+\! python3 test/mock_api/control.py set '{"freeze_revision": false}'
+\echo '== Third run, one more cycle back (overlapping); the API has corrected today and yesterday'
+SELECT * FROM usage_archive.archive_usage('fleet', previous_billing_cycles => 2);
 \echo '== The run log'
-SELECT run_id, status, records, inserted, updated, unchanged, skipped, rejected, collapsed, write_method,
-       round(extract(epoch FROM finished_at - started_at) * 1000) AS ms
+SELECT run_id, status, records, inserted, updated, unchanged, collapsed, write_method,
+       http_requests AS requests, pg_size_pretty(bytes_received) AS received, round(fetch_ms) AS fetch_ms,
+       round(extract(epoch FROM finished_at - started_at) * 1000) AS total_ms
 FROM usage_archive.archive_runs ORDER BY run_id;
 \echo '== The story''s query (five busiest lines): one row per day, no doubling'
 UPDATE usage_archive.service_lines SET client_name = 'client ' || right(service_line_number, 2);
@@ -46,15 +56,15 @@ SELECT l.client_name, SUM(h.consumed_gb) AS total_usage, COUNT(*) AS record_coun
        COUNT(DISTINCT h.usage_date) AS distinct_days
 FROM usage_archive.daily_usage_history h JOIN usage_archive.service_lines l USING (service_line_id)
 GROUP BY l.client_name ORDER BY total_usage DESC LIMIT 5;
-\echo '== Duplicates (service line, day) in the archive'
-SELECT count(*) AS duplicate_keys FROM (
-  SELECT service_line_id, usage_date FROM usage_archive.daily_usage_history
-  GROUP BY 1, 2 HAVING count(*) > 1) d;
+\echo '== Duplicate (service line, day) keys in the archive, and corrections audited'
+SELECT (SELECT count(*) FROM (SELECT 1 FROM usage_archive.daily_usage_history
+                              GROUP BY service_line_id, usage_date HAVING count(*) > 1) d) AS duplicate_keys,
+       (SELECT count(*) FROM usage_archive.usage_corrections) AS corrections;
 SQL
 
 if [[ "${DEMO_KEEP:-0}" == 1 ]]; then
     echo
-    echo "The demo cluster keeps running. Connect with:"
+    echo "The demo cluster and mock API keep running. Connect with:"
     echo "  source $work/pg/env && psql"
-    echo "Stop it with: scripts/pg-cluster.sh stop $work/pg"
+    echo "Stop them with: kill $MOCK_API_PID; scripts/pg-cluster.sh stop $work/pg"
 fi

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# make test: every suite, against real servers, ending with each runner's own summary:
+# make test: every suite, against real servers (PostgreSQL, and the mock vendor API for
+# HTTP), ending with each runner's own summary:
 #   mock API self-test (python unittest), unit tests (ctest), regression tests (pg_regress),
 #   isolation tests (pg_isolation_regress), TAP tests (prove).
 # Runs them all even when one fails, and exits non-zero if any failed.
@@ -20,6 +21,7 @@ run() {
 
 work=$(make_work_dir test)
 cleanup() {
+    stop_mock_api
     "$repo_root/scripts/pg-cluster.sh" stop "$work/pg" 2>/dev/null
     rm -rf "$work"
 }
@@ -42,6 +44,8 @@ fi
 
 "$repo_root/scripts/pg-cluster.sh" start "$work/pg" || { echo "could not start a test cluster" >&2; exit 1; }
 source "$work/pg/env"
+# The regression tests of archive_usage talk to the mock API: 20 service lines.
+start_mock_api "$work/mock" --lines 20 || exit 1
 run "regression and isolation tests" make -s installcheck
 
 pgxs_dir=$(dirname "$(pg_config --pgxs)")/..

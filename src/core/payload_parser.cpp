@@ -2,10 +2,18 @@
 
 namespace usage_archive::core {
 
+PageInfo PayloadParser::add(std::string_view body) {
+    if (kind_ == SourceKind::starlink)
+        return parse_starlink_body(body, limits_, builder_);
+    parse_simple_body(body, limits_, builder_);
+    return PageInfo{};
+}
+
 ParsedPayload parse_payload(SourceKind kind, std::string_view text, const ValidationLimits &limits,
                             ProgressHook progress) {
-    return kind == SourceKind::starlink ? parse_starlink_payload(text, limits, progress)
-                                        : parse_simple_payload(text, limits, progress);
+    PayloadParser parser(kind, limits, progress);
+    parser.add(text);
+    return parser.finish();
 }
 
 } // namespace usage_archive::core

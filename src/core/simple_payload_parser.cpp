@@ -11,10 +11,8 @@ enum class Ctx { lines, line, days, day };
 
 class SimpleHandler : public PayloadSaxHandler<SimpleHandler, Ctx> {
   public:
-    SimpleHandler(std::string_view text, const ValidationLimits &limits, ProgressHook progress)
-        : PayloadSaxHandler(text), limits_(limits), builder_(progress) {}
-
-    ParsedPayload finish() { return builder_.take(); }
+    SimpleHandler(std::string_view text, const ValidationLimits &limits, PayloadBuilder &builder)
+        : PayloadSaxHandler(text), limits_(limits), builder_(builder) {}
 
   private:
     friend class PayloadSaxHandler<SimpleHandler, Ctx>;
@@ -106,17 +104,16 @@ class SimpleHandler : public PayloadSaxHandler<SimpleHandler, Ctx> {
     }
 
     const ValidationLimits &limits_;
-    PayloadBuilder builder_;
+    PayloadBuilder &builder_;
     std::uint32_t line_ = 0;
     SimpleDayFields day_;
 };
 
 } // namespace
 
-ParsedPayload parse_simple_payload(std::string_view text, const ValidationLimits &limits, ProgressHook progress) {
-    SimpleHandler handler(text, limits, progress);
+void parse_simple_body(std::string_view text, const ValidationLimits &limits, PayloadBuilder &builder) {
+    SimpleHandler handler(text, limits, builder);
     run_sax(text, handler);
-    return handler.finish();
 }
 
 } // namespace usage_archive::core

@@ -15,10 +15,10 @@ enum class Ctx { root, envelope, errors, error_item, content, results, result, p
 
 class StarlinkHandler : public PayloadSaxHandler<StarlinkHandler, Ctx> {
   public:
-    StarlinkHandler(std::string_view text, const ValidationLimits &limits, ProgressHook progress)
-        : PayloadSaxHandler(text), limits_(limits), builder_(progress) {}
+    StarlinkHandler(std::string_view text, const ValidationLimits &limits, PayloadBuilder &builder)
+        : PayloadSaxHandler(text), limits_(limits), builder_(builder) {}
 
-    ParsedPayload finish() {
+    PageInfo finish() {
         if (is_valid_ == false)
             throw PayloadError(PayloadError::Kind::api_reported,
                                "the API reported an error (isValid: false): " + join_api_messages(api_messages_));
@@ -28,7 +28,7 @@ class StarlinkHandler : public PayloadSaxHandler<StarlinkHandler, Ctx> {
                                    (content_null_ ? "\"content\": null" : "no \"content\" member") +
                                    " although isValid is not false",
                                frames_.offset(), "$.content");
-        return builder_.take();
+        return page_;
     }
 
   private:
@@ -134,8 +134,7 @@ class StarlinkHandler : public PayloadSaxHandler<StarlinkHandler, Ctx> {
                 api_messages_.push_back(*string_);
             break;
         case Ctx::content:
-            if (member() == "results" && type != JsonType::null)
-                frames_.fail_shape("an array of service lines", type);
+            content_scalar(type);
             break;
         case Ctx::results:
             frames_.fail_shape("an object (one service line)", type);
@@ -161,6 +160,23 @@ class StarlinkHandler : public PayloadSaxHandler<StarlinkHandler, Ctx> {
             break;
         }
         return true;
+    }
+
+    void content_scalar(JsonType type) {
+        if (member() == "results" && type != JsonType::null)
+            frames_.fail_shape("an array of service lines", type);
+        // Paging facts are advisory: a wrong type leaves them unknown, the pager copes.
+        if (member() == "isLastPage" && type == JsonType::boolean)
+            page_.is_last_page = bool_;
+        else if (type == JsonType::number && number_ >= 0 && number_ < 9.0e15) {
+            const auto n = static_cast<std::int64_t>(number_);
+            if (member() == "totalCount")
+                page_.total_count = n;
+            else if (member() == "pageIndex")
+                page_.page_index = n;
+            else if (member() == "limit")
+                page_.limit = n;
+        }
     }
 
     void result_scalar(JsonType type) {
@@ -257,7 +273,8 @@ class StarlinkHandler : public PayloadSaxHandler<StarlinkHandler, Ctx> {
     }
 
     const ValidationLimits &limits_;
-    PayloadBuilder builder_;
+    PayloadBuilder &builder_;
+    PageInfo page_;
 
     std::optional<bool> is_valid_;
     bool content_seen_ = false;
@@ -273,8 +290,8 @@ class StarlinkHandler : public PayloadSaxHandler<StarlinkHandler, Ctx> {
 
 } // namespace
 
-ParsedPayload parse_starlink_payload(std::string_view text, const ValidationLimits &limits, ProgressHook progress) {
-    StarlinkHandler handler(text, limits, progress);
+PageInfo parse_starlink_body(std::string_view text, const ValidationLimits &limits, PayloadBuilder &builder) {
+    StarlinkHandler handler(text, limits, builder);
     run_sax(text, handler);
     return handler.finish();
 }

@@ -37,14 +37,16 @@ constexpr int kMaxWriteRounds = 4;
     throw SqlError(ERRCODE_INTERNAL_ERROR, message);
 }
 
-core::ParsedPayload parse(const SourceConfig &source, std::string_view payload) {
+core::ParsedPayload produce_payload(const SourceConfig &source, const PayloadProducer &produce, RunCounters &counters) {
     core::ValidationLimits limits;
     limits.max_daily_gb = settings.max_daily_gb;
+    core::PayloadParser parser(source.kind, limits, &check_for_interrupts);
     try {
-        return core::parse_payload(source.kind, payload, limits, &check_for_interrupts);
+        produce(source, parser, counters);
     } catch (const core::PayloadError &e) {
         raise_payload_error(source.name, e);
     }
+    return parser.finish();
 }
 
 // The survivors whose line is known, keyed and sorted like the primary key.
@@ -109,14 +111,13 @@ void write_batch(WriteBatch &batch, std::int64_t run_id, RunCounters &counters) 
 
 } // namespace
 
-ArchiveResult run_archive(const std::string &source_name, std::string_view payload, const char *entry_point) {
+ArchiveResult run_archive(const std::string &source_name, const char *entry_point, const PayloadProducer &produce) {
     const SourceConfig source = load_source(source_name);
     lock_source_for_archive(source.name);
     const std::int64_t run_id = start_run(source.name, entry_point);
 
-    core::ParsedPayload parsed = parse(source, payload);
     RunCounters counters;
-    counters.payload_bytes = payload.size();
+    core::ParsedPayload parsed = produce_payload(source, produce, counters);
     counters.records = parsed.total_records();
     counters.rejected = parsed.rejected;
     counters.rejected_reasons = std::move(parsed.rejection_reasons);

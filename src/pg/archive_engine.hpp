@@ -3,10 +3,13 @@
 #pragma once
 
 #include "run_log.hpp"
+#include "source_config.hpp"
+
+#include "core/payload_parser.hpp"
 
 #include <cstdint>
+#include <functional>
 #include <string>
-#include <string_view>
 
 namespace usage_archive::pg {
 
@@ -15,8 +18,14 @@ struct ArchiveResult {
     RunCounters counters;
 };
 
-// Must run with SPI connected. Any failure raises and, the transaction being aborted, leaves
-// nothing of the payload (nor its run row) behind.
-ArchiveResult run_archive(const std::string &source, std::string_view payload, const char *entry_point);
+// Puts the run's payload into the parser: one body given by the caller, or the pages of an
+// HTTP fetch. It may also fill the counters it knows (bytes, HTTP figures). PayloadErrors it
+// lets escape become the run's error.
+using PayloadProducer = std::function<void(const SourceConfig &, core::PayloadParser &, RunCounters &)>;
+
+// Must run with SPI connected. The whole payload is in hand before anything is written, and
+// any failure raises: the transaction being aborted, nothing of the run (nor its run row)
+// stays behind.
+ArchiveResult run_archive(const std::string &source, const char *entry_point, const PayloadProducer &produce);
 
 } // namespace usage_archive::pg

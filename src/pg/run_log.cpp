@@ -15,12 +15,16 @@ void finish_run(std::int64_t run_id, const RunCounters &c) {
     SpiArg method = c.write_method.empty() ? SpiArg{TEXTOID, Datum(0), true} : text_arg(c.write_method);
     spi_execute("UPDATE usage_archive.archive_runs SET status = 'succeeded', finished_at = clock_timestamp(), "
                 "records = $2, inserted = $3, updated = $4, unchanged = $5, skipped = $6, rejected = $7, "
-                "collapsed = $8, rejected_reasons = $9, write_method = $10, payload_bytes = $11 WHERE run_id = $1",
+                "collapsed = $8, rejected_reasons = $9, write_method = $10, payload_bytes = $11, http_requests = $12, "
+                "http_retries = $13, bytes_received = $14, fetch_ms = $15 WHERE run_id = $1",
                 {int8_arg(run_id), int8_arg(static_cast<std::int64_t>(c.records)),
                  int8_arg(static_cast<std::int64_t>(c.inserted)), int8_arg(static_cast<std::int64_t>(c.updated)),
                  int8_arg(static_cast<std::int64_t>(c.unchanged)), int8_arg(static_cast<std::int64_t>(c.skipped)),
                  int8_arg(static_cast<std::int64_t>(c.rejected)), int8_arg(static_cast<std::int64_t>(c.collapsed)),
-                 text_array_arg(reasons), method, int8_arg(static_cast<std::int64_t>(c.payload_bytes))});
+                 text_array_arg(reasons), method, int8_arg(static_cast<std::int64_t>(c.payload_bytes)),
+                 int8_arg(static_cast<std::int64_t>(c.http_requests)), int8_arg(static_cast<std::int64_t>(c.http_retries)),
+                 int8_arg(static_cast<std::int64_t>(c.bytes_received)),
+                 c.fetch_ms ? SpiArg{FLOAT8OID, Float8GetDatum(*c.fetch_ms)} : SpiArg{FLOAT8OID, Datum(0), true}});
 }
 
 } // namespace usage_archive::pg

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -18,6 +19,11 @@ struct RunCounters {
     std::vector<std::string> rejected_reasons;
     std::string write_method; // "copy" or "sql" when rows were inserted
     std::uint64_t payload_bytes = 0;
+    // archive_usage only
+    std::uint64_t http_requests = 0;
+    std::uint64_t http_retries = 0;
+    std::uint64_t bytes_received = 0;
+    std::optional<double> fetch_ms;
 };
 
 // Inserts the run's row with status 'running' and returns its run_id.

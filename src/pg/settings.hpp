@@ -6,9 +6,17 @@ namespace usage_archive::pg {
 enum class WriteMethod { automatic = 0, sql = 1 };
 
 struct Settings {
-    double tolerance_gb;   // usage_archive.tolerance_gb
-    double max_daily_gb;   // usage_archive.max_daily_gb
-    int write_method;      // usage_archive.write_method (WriteMethod)
+    double tolerance_gb; // usage_archive.tolerance_gb
+    double max_daily_gb; // usage_archive.max_daily_gb
+    int write_method;    // usage_archive.write_method (WriteMethod)
+    // HTTP (archive_usage)
+    int max_concurrent_requests; // usage_archive.max_concurrent_requests
+    int max_retries;             // usage_archive.max_retries
+    int connect_timeout_ms;      // usage_archive.connect_timeout_ms
+    int request_timeout_ms;      // usage_archive.request_timeout_ms
+    int max_response_bytes;      // usage_archive.max_response_bytes
+    char *allowed_hosts;         // usage_archive.allowed_hosts (superuser)
+    char *ca_file;               // usage_archive.ca_file (superuser)
 };
 
 extern Settings settings;

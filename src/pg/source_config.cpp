@@ -2,13 +2,31 @@
 
 #include "spi_support.hpp"
 
+extern "C" {
+#include "catalog/namespace.h"
+#include "catalog/pg_class.h"
+#include "utils/lsyscache.h"
+#include "utils/syscache.h"
+}
+
 namespace usage_archive::pg {
+namespace {
+
+std::optional<std::string> optional_text(std::uint64_t row, int column) {
+    bool is_null;
+    std::string v = spi_text(row, column, &is_null);
+    return is_null ? std::nullopt : std::optional<std::string>(std::move(v));
+}
+
+} // namespace
 
 SourceConfig load_source(const std::string &name) {
     const std::uint64_t n = spi_execute(
-        "SELECT kind, enabled, coalesce((options->>'register_new_service_lines')::boolean, true) "
+        "SELECT kind, enabled, coalesce((options->>'register_new_service_lines')::boolean, true), "
+        "       base_url, token_url, client_id, "
+        "       coalesce((options->>'page_limit')::int, 50), coalesce((options->>'rate_limit_per_minute')::int, 250) "
         "FROM usage_archive.sources WHERE name = $1",
-        {text_arg(name)}, true);
+        {text_arg(name)});
     if (n == 0)
         throw SqlError(ERRCODE_UNDEFINED_OBJECT, "source \"" + name + "\" does not exist", {},
                        "Register it first with usage_archive.add_source().");
@@ -19,13 +37,59 @@ SourceConfig load_source(const std::string &name) {
     auto parsed = core::parse_source_kind(kind);
     if (!parsed) // the table's CHECK constraint makes this unreachable, unless someone dropped it
         throw SqlError(ERRCODE_DATA_EXCEPTION, "source \"" + name + "\" has unknown kind \"" + kind + "\"");
-    return SourceConfig{name, *parsed, spi_bool(0, 3)};
+    return SourceConfig{name,
+                        *parsed,
+                        spi_bool(0, 3),
+                        optional_text(0, 4),
+                        optional_text(0, 5),
+                        optional_text(0, 6),
+                        static_cast<int>(spi_int32(0, 7)),
+                        static_cast<int>(spi_int32(0, 8))};
 }
 
 void lock_source_for_archive(const std::string &name) {
     // Two-key advisory lock: the first key is this extension's, so the lock cannot collide
     // with advisory locks the application takes on plain bigint keys of its own.
     spi_execute("SELECT pg_catalog.pg_advisory_xact_lock(hashtext('usage_archive'), hashtext($1))", {text_arg(name)});
+}
+
+std::optional<std::string> load_client_secret(const std::string &name) {
+    const Oid owner = pg_call([] {
+        const Oid relid = get_relname_relid("source_secrets", get_namespace_oid("usage_archive_private", false));
+        HeapTuple tuple = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
+        if (!HeapTupleIsValid(tuple))
+            elog(ERROR, "usage_archive: the secret table is missing");
+        const Oid relowner = reinterpret_cast<Form_pg_class>(GETSTRUCT(tuple))->relowner;
+        ReleaseSysCache(tuple);
+        return relowner;
+    });
+    Oid caller;
+    int context;
+    GetUserIdAndSecContext(&caller, &context);
+    // Like RI triggers: the table owner's rights for this one query, nothing else run meanwhile.
+    SetUserIdAndSecContext(owner, context | SECURITY_LOCAL_USERID_CHANGE | SECURITY_RESTRICTED_OPERATION);
+    std::optional<std::string> secret;
+    try {
+        if (spi_execute("SELECT client_secret FROM usage_archive_private.source_secrets WHERE source = $1",
+                        {text_arg(name)}) > 0)
+            secret = spi_text(0, 1);
+        spi_free_result();
+    } catch (...) {
+        SetUserIdAndSecContext(caller, context);
+        throw;
+    }
+    SetUserIdAndSecContext(caller, context);
+    return secret;
+}
+
+std::vector<std::string> registered_source_urls() {
+    std::vector<std::string> urls;
+    const std::uint64_t n = spi_execute(
+        "SELECT u FROM usage_archive.sources, LATERAL (VALUES (base_url), (token_url)) AS v(u) WHERE u IS NOT NULL", {});
+    for (std::uint64_t r = 0; r < n; ++r)
+        urls.push_back(spi_text(r, 1));
+    spi_free_result();
+    return urls;
 }
 
 } // namespace usage_archive::pg

@@ -3,7 +3,9 @@
 
 #include "core/usage_record.hpp"
 
+#include <optional>
 #include <string>
+#include <vector>
 
 namespace usage_archive::pg {
 
@@ -11,6 +13,11 @@ struct SourceConfig {
     std::string name;
     core::SourceKind kind;
     bool register_new_service_lines; // options.register_new_service_lines, default true
+    std::optional<std::string> base_url;
+    std::optional<std::string> token_url;
+    std::optional<std::string> client_id;
+    int page_limit;            // options.page_limit, default 50 (starlink: lines per page)
+    int rate_limit_per_minute; // options.rate_limit_per_minute, default 250
 };
 
 // Raises 42704 when the source does not exist and 55000 when it is disabled.
@@ -20,5 +27,13 @@ SourceConfig load_source(const std::string &name);
 // source never race to insert the same (service line, day). Runs of different sources
 // proceed in parallel: a service line belongs to one source.
 void lock_source_for_archive(const std::string &name);
+
+// The source's client secret, read with the rights of the secret table's owner: the caller
+// may run archive_usage without being able to read secrets. std::nullopt when none is set.
+std::optional<std::string> load_client_secret(const std::string &name);
+
+// The hosts of all registered sources' URLs: what archive_usage may reach when
+// usage_archive.allowed_hosts is empty.
+std::vector<std::string> registered_source_urls();
 
 } // namespace usage_archive::pg

@@ -85,6 +85,12 @@ std::int64_t spi_int64(std::uint64_t row, int column) {
     return is_null ? 0 : DatumGetInt64(d);
 }
 
+std::int32_t spi_int32(std::uint64_t row, int column) {
+    bool is_null;
+    Datum d = spi_datum(row, column, &is_null);
+    return is_null ? 0 : DatumGetInt32(d);
+}
+
 bool spi_bool(std::uint64_t row, int column) {
     bool is_null;
     Datum d = spi_datum(row, column, &is_null);

@@ -34,6 +34,7 @@ void spi_free_result();
 // Column values of row `row` of SPI_tuptable (1-based column numbers, as SPI counts them).
 Datum spi_datum(std::uint64_t row, int column, bool *is_null);
 std::int64_t spi_int64(std::uint64_t row, int column);
+std::int32_t spi_int32(std::uint64_t row, int column);
 bool spi_bool(std::uint64_t row, int column);
 std::string spi_text(std::uint64_t row, int column, bool *is_null = nullptr);
 

@@ -34,7 +34,9 @@ DEFAULT_LIMIT = 50
 DEFAULT_SIMPLE_DAYS = 35
 API_ENDPOINTS = ("token", "data_usage", "service_lines", "simple", "not_found")
 _PAD_CHUNK = b"x" * 65536
-_PAD_PLACEHOLDER = "__OVERSIZE_PADDING__"
+# Response bodies of the current revision are kept up to this many bytes in all (then the
+# cache starts over); 2,000 lines x 3 cycles is ~18 MB for all 40 pages of limit 50.
+BODY_CACHE_MAX_BYTES = 256 << 20
 
 
 class ApiError(Exception):
@@ -110,6 +112,11 @@ class MockState:
         self.default_latency_ms = latency_ms
         self.tokens: dict[str, float] = {}  # access token -> monotonic expiry
         self.in_flight = 0
+        # Serialised 200 bodies of data-usage pages and /simple, for one revision only: a body
+        # is a pure function of (its cache key, revision), so a new revision drops the others.
+        self.body_cache: dict[tuple, bytes] = {}
+        self.body_cache_revision = None
+        self.body_cache_bytes = 0
         self.log = open(log_path, "a", encoding="utf-8", buffering=1) if log_path else None
         self.reset()
 
@@ -124,6 +131,9 @@ class MockState:
             self.statuses = Counter()
             self.tokens_issued = 0
             self.peak_in_flight = self.in_flight
+            # The cached bodies stay valid (same fleet); only their counters restart.
+            self.body_cache_hits = 0
+            self.body_cache_misses = 0
 
     def fault(self, key, default=None):
         with self.lock:
@@ -183,7 +193,38 @@ class MockState:
                 "in_flight": self.in_flight,
                 "peak_in_flight": self.peak_in_flight,
                 "faults": dict(self.faults),
+                "body_cache": {
+                    "revision": self.body_cache_revision,
+                    "entries": len(self.body_cache),
+                    "bytes": self.body_cache_bytes,
+                    "hits": self.body_cache_hits,
+                    "misses": self.body_cache_misses,
+                },
             }
+
+    def cached_body(self, key: tuple, revision: int, build) -> bytes:
+        """The body for (key, revision) from memory, or build() it (outside the lock, so
+        other requests carry on) and keep it. Asking for another revision than the cached
+        one drops every cached body first, which bounds the memory to one revision's."""
+        with self.lock:
+            if revision != self.body_cache_revision:
+                self.body_cache.clear()
+                self.body_cache_bytes = 0
+                self.body_cache_revision = revision
+            body = self.body_cache.get(key)
+            if body is not None:
+                self.body_cache_hits += 1
+                return body
+            self.body_cache_misses += 1
+        body = build()
+        with self.lock:
+            if revision == self.body_cache_revision and key not in self.body_cache:
+                if self.body_cache_bytes + len(body) > BODY_CACHE_MAX_BYTES:
+                    self.body_cache.clear()
+                    self.body_cache_bytes = 0
+                self.body_cache[key] = body
+                self.body_cache_bytes += len(body)
+        return body
 
     # ---- tokens ---------------------------------------------------------------------------
 
@@ -253,6 +294,9 @@ def duplicate_simple_day(payload: dict) -> None:
 class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"  # keep-alive; every response carries Content-Length
     server_version = "StarlinkMock/1.0"
+    # TCP_NODELAY: headers and body are separate writes, and with Nagle's algorithm the body's
+    # last segment could wait for the client's delayed ACK of the headers (~40 ms on Linux).
+    disable_nagle_algorithm = True
 
     # path -> (endpoint name for stats, or None for admin endpoints; {method: handler name})
     ROUTES = {
@@ -351,16 +395,17 @@ class Handler(BaseHTTPRequestHandler):
         self.send_header("Content-Length", "0")
         self.end_headers()
 
-    def send_payload(self, obj, page: int, *, is_envelope: bool):
-        """Send a 200 payload through the body-shaping faults: oversize_bytes (padding
-        streamed in chunks), truncate_page/truncate_mode and slow_ms."""
+    def send_payload(self, body: bytes, page: int, *, is_envelope: bool):
+        """Send a serialised 200 payload through the body-shaping faults: oversize_bytes
+        (padding streamed in chunks), truncate_page/truncate_mode and slow_ms."""
         oversize = self.state.fault("oversize_bytes", 0)
         if oversize and is_envelope:
-            # The padding is a huge warning, shaped like the documented error objects.
-            obj["warnings"].append({"memberNames": [], "errorMessage": _PAD_PLACEHOLDER})
-        body = json.dumps(obj, separators=(",", ":")).encode()
-        if oversize and is_envelope:
-            prefix, suffix = body.split(_PAD_PLACEHOLDER.encode(), 1)
+            # The padding is a huge warning, shaped like the documented error objects; the
+            # envelope's own (empty) warnings come before its content.
+            head, found, tail = body.partition(b'"warnings":[]')
+            assert found, "a V2 envelope with no warnings expected"
+            prefix = head + b'"warnings":[{"memberNames":[],"errorMessage":"'
+            suffix = b'"}]' + tail
         elif oversize:
             # The simple shape has no free-text field: pad with JSON whitespace instead.
             prefix, suffix = body[:-1], body[-1:]
@@ -397,9 +442,10 @@ class Handler(BaseHTTPRequestHandler):
     def write_body(self, chunks, to_send: int, slow_ms: float):
         """Write at most `to_send` bytes; with slow_ms, in ~20 pieces whose pauses add up to
         slow_ms (headers are already out, so clients see a stalled body, not a slow server)."""
-        piece = max(1, -(-to_send // 20)) if slow_ms else len(_PAD_CHUNK)
+        piece = max(1, -(-to_send // 20)) if slow_ms else max(1, to_send)
         sent = 0
         for chunk in chunks:
+            chunk = memoryview(chunk)  # slices without copying
             for offset in range(0, len(chunk), piece):
                 if sent >= to_send:
                     return
@@ -536,10 +582,20 @@ class Handler(BaseHTTPRequestHandler):
             self.send_json(200, sd.error_envelope(error_message(422)))
             return
         revision = self.state.revision_for(page)
-        payload = self.state.fleet.query_results(page, limit, previous, numbers, revision)
-        if self.state.fault("duplicate_days"):
-            duplicate_v2_day(payload["content"]["results"])
-        self.send_payload(payload, page, is_envelope=True)
+        duplicate = bool(self.state.fault("duplicate_days"))
+        fleet = self.state.fleet
+
+        def build() -> bytes:
+            body = fleet.query_results_json(page, limit, previous, numbers, revision)
+            if duplicate:
+                payload = json.loads(body)
+                duplicate_v2_day(payload["content"]["results"])
+                body = json.dumps(payload, separators=(",", ":")).encode()
+            return body
+
+        key = ("data_usage", page, limit, previous,
+               None if numbers is None else tuple(numbers), duplicate)
+        self.send_payload(self.state.cached_body(key, revision, build), page, is_envelope=True)
 
     def handle_service_lines(self):
         self.require_token()
@@ -550,10 +606,20 @@ class Handler(BaseHTTPRequestHandler):
         # response, so it is "page 0" for fail_page/truncate_page and a run for revisions.
         days = self.int_param("days", DEFAULT_SIMPLE_DAYS, minimum=1)
         self.inject_faults(0)
-        payload = self.state.fleet.simple_payload(days, self.state.revision_for(0))
-        if self.state.fault("duplicate_days"):
-            duplicate_simple_day(payload)
-        self.send_payload(payload, 0, is_envelope=False)
+        revision = self.state.revision_for(0)
+        duplicate = bool(self.state.fault("duplicate_days"))
+        fleet = self.state.fleet
+
+        def build() -> bytes:
+            body = fleet.simple_payload_json(days, revision)
+            if duplicate:
+                payload = json.loads(body)
+                duplicate_simple_day(payload)
+                body = json.dumps(payload, separators=(",", ":")).encode()
+            return body
+
+        body = self.state.cached_body(("simple", days, duplicate), revision, build)
+        self.send_payload(body, 0, is_envelope=False)
 
     def handle_stats(self):
         self.send_json(200, self.state.stats())

@@ -9,6 +9,9 @@ Shapes imitated (see context/starlink-v2-data-usage-api.md):
   * V2 data-usage query envelope (`Fleet.query_results`);
   * V2 service-lines list envelope (`Fleet.service_lines_page`);
   * the flattened "simple" shape (`Fleet.simple_payload`);
+  * both of those already serialised (`Fleet.query_results_json`, `Fleet.simple_payload_json`),
+    byte-identical to json.dumps(..., separators=(",", ":")) of the dicts but much faster
+    once a line's settled days are cached (the mock server's hot path);
   * a single-page V2 envelope of arbitrary size, streamed to a file
     (`write_starlink_payload`) for archive_payload() benchmarks.
 
@@ -57,6 +60,13 @@ _PLANS = (
 # revision 0; revision r leaves shortfall / (1 + r) missing, so values grow towards the final
 # value with every revision but today's and yesterday's never quite settle.
 _PARTIAL_SHORTFALL = (0.6, 0.2)
+# Days at least this old have settled: their value is the same at every revision.
+_SETTLED_AGE = len(_PARTIAL_SHORTFALL)
+# Bound on Fleet's cache of per-line serialised settled days (entries per line; one entry per
+# distinct previousBillingCycles or /simple `days` value asked for): cleared when exceeded.
+_TEMPLATES_PER_LINE = 16
+# Stands in for lastUpdated while a result header is serialised once per line.
+_LAST_UPDATED_PLACEHOLDER = "@@lastUpdated@@"
 # "Re-run with N% corrected" benchmarks bump standardGB of the chosen records by 1.5 GB,
 # far above the archive's default 0.01 GB tolerance.
 CORRECTION_CENTI_GB = 150
@@ -141,6 +151,28 @@ def _cycle_totals(usages) -> dict:
     }
 
 
+def _record_json(date: str, u: Usage) -> str:
+    """Usage.record() serialised as json.dumps(separators=(",", ":")) would (a float's
+    str() is its repr(), which is also what json writes)."""
+    return (
+        f'{{"date":"{date}","priorityGB":{u.priority / 100},"optInPriorityGB":{u.opt_in / 100},'
+        f'"standardGB":{u.standard / 100},"nonBillableGB":{u.non_billable / 100}}}'
+    )
+
+
+def _cycle_tail(priority: int, standard: int, opt_in: int, non_billable: int) -> str:
+    """Closes a serialised cycle after its dailyDataUsage records (see _cycle_totals)."""
+    return (
+        f'],"overageLines":[],"dataPoolUsage":[],"totalPriorityGB":{priority / 100},'
+        f'"totalStandardGB":{standard / 100},"totalOptInPriorityGB":{opt_in / 100},'
+        f'"totalNonBillableGB":{non_billable / 100}}}'
+    )
+
+
+def _simple_record_json(date: str, u: Usage) -> str:
+    return f'{{"date":"{date}","usage_gb":{(u.priority + u.standard) / 100}}}'
+
+
 @dataclass(frozen=True)
 class ServiceLine:
     index: int
@@ -174,6 +206,10 @@ class Fleet:
         self.today = today
         self.cycle_days = cycle_days
         self.lines = [self._make_line(i) for i in range(lines)]
+        # (kind, line index, previous cycles | days) -> the line's serialised settled days
+        # and the final values of its still-partial ones; filled lazily by the *_json
+        # renderers. Entries are deterministic, so racing threads may both fill one.
+        self._templates: dict = {}
 
     def _make_line(self, index: int) -> ServiceLine:
         # String seeds are hashed with SHA-512 by random.Random: stable across processes and
@@ -210,9 +246,12 @@ class Fleet:
 
     def usage(self, line: ServiceLine, day: dt.date, revision: int = 0) -> Usage | None:
         """The value the API reports at `revision`: today and yesterday are still partial."""
-        final = self.final_usage(line, day)
-        age = (self.today - day).days
-        if final is None or age >= len(_PARTIAL_SHORTFALL):
+        return self._at_revision(self.final_usage(line, day), (self.today - day).days, revision)
+
+    @staticmethod
+    def _at_revision(final: Usage | None, age: int, revision: int) -> Usage | None:
+        """A day's final value as reported at `revision` when the day is `age` days old."""
+        if final is None or age >= _SETTLED_AGE:
             return final
         complete = 1 - _PARTIAL_SHORTFALL[age] / (1 + revision)
         # Flooring each part keeps opt_in <= priority.
@@ -225,19 +264,24 @@ class Fleet:
         """First day of the line's billing cycle that contains `day`."""
         return day - dt.timedelta(days=(day - line.cycle_anchor).days % self.cycle_days)
 
-    def billing_cycles(self, line: ServiceLine, previous: int, revision: int = 0) -> list:
-        """The current cycle plus `previous` earlier ones, oldest first; cycles that ended
-        before the line was activated are not reported."""
+    def _cycle_spans(self, line: ServiceLine, previous: int):
+        """(start, end, days up to today) of the cycles billing_cycles reports."""
         current = self.cycle_start(line, self.today)
-        cycles = []
         for back in range(previous, -1, -1):
             start = current - dt.timedelta(days=back * self.cycle_days)
             end = start + dt.timedelta(days=self.cycle_days - 1)
             if end < line.active_from:
                 continue
+            last = min(end, self.today)
+            yield start, end, [start + dt.timedelta(days=k) for k in range((last - start).days + 1)]
+
+    def billing_cycles(self, line: ServiceLine, previous: int, revision: int = 0) -> list:
+        """The current cycle plus `previous` earlier ones, oldest first; cycles that ended
+        before the line was activated are not reported."""
+        cycles = []
+        for start, end, span in self._cycle_spans(line, previous):
             days = []
-            for offset in range((min(end, self.today) - start).days + 1):
-                day = start + dt.timedelta(days=offset)
+            for day in span:
                 value = self.usage(line, day, revision)
                 if value is not None:
                     days.append((day, value))
@@ -257,13 +301,12 @@ class Fleet:
 
     def _result_header(self, line: ServiceLine, start: str, end: str, revision: int) -> dict:
         """A data-usage result without its billingCycles (shared with the stream writer)."""
-        last_updated = dt.datetime.combine(self.today, dt.time(6)) + dt.timedelta(minutes=revision)
         return {
             "accountNumber": line.account,
             "serviceLineNumber": line.number,
             "startDate": start,
             "endDate": end,
-            "lastUpdated": last_updated.strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "lastUpdated": self._last_updated(revision),
             "servicePlan": {
                 "productId": line.product_id,
                 "usageLimitGB": line.usage_limit_gb,
@@ -272,6 +315,10 @@ class Fleet:
                 "activeFrom": iso_datetime(line.active_from),
             },
         }
+
+    def _last_updated(self, revision: int) -> str:
+        stamp = dt.datetime.combine(self.today, dt.time(6)) + dt.timedelta(minutes=revision)
+        return stamp.strftime("%Y-%m-%dT%H:%M:%SZ")
 
     def _selected(self, service_line_numbers) -> list:
         if service_line_numbers is None:
@@ -326,6 +373,147 @@ class Fleet:
                     )
             payload[line.number] = {"daily_usage": usage}
         return payload
+
+    # ---- the same payloads, serialised fast ---------------------------------------------
+    #
+    # Only today's and yesterday's values change between revisions. The first request for a
+    # line serialises everything else once (settled days, their partial cycle sums, header)
+    # and keeps the final values of the partial days; later revisions only recompute those
+    # two days, their cycles' totals and lastUpdated. The output is byte-identical to
+    # json.dumps(<dict method>(...), separators=(",", ":")).encode() (see the tests).
+
+    def _template(self, key: tuple, build):
+        template = self._templates.get(key)
+        if template is None:
+            if len(self._templates) >= _TEMPLATES_PER_LINE * max(1, len(self.lines)):
+                self._templates.clear()
+            template = self._templates[key] = build()
+        return template
+
+    def _settled_and_recent(self, line: ServiceLine, days, stamp, record_json):
+        """Serialised settled days, their sums and (stamp(day), final, age) of the partial
+        ones."""
+        settled, sums, recent = [], [0, 0, 0, 0], []
+        for day in days:
+            final = self.final_usage(line, day)
+            if final is None:
+                continue  # no usage at any revision
+            age = (self.today - day).days
+            if age < _SETTLED_AGE:
+                recent.append((stamp(day), final, age))
+            else:
+                settled.append(record_json(stamp(day), final))
+                sums[0] += final.priority
+                sums[1] += final.standard
+                sums[2] += final.opt_in
+                sums[3] += final.non_billable
+        return ",".join(settled), tuple(sums), tuple(recent)
+
+    def _result_template(self, line: ServiceLine, previous: int) -> tuple:
+        """(text before lastUpdated's value, text after it up to billingCycles' "[", cycles):
+        each cycle is either its final JSON or (opening incl. settled records, has settled
+        records, settled sums, partial days)."""
+        spans = list(self._cycle_spans(line, previous))
+        header = self._result_header(line, iso_datetime(spans[0][0]), iso_datetime(spans[-1][1]), 0)
+        header["lastUpdated"] = _LAST_UPDATED_PLACEHOLDER
+        before, after = json.dumps(header, separators=(",", ":")).split(_LAST_UPDATED_PLACEHOLDER)
+        cycles = []
+        for start, end, span in spans:
+            settled, sums, recent = self._settled_and_recent(line, span, iso_datetime, _record_json)
+            opening = (
+                f'{{"startDate":"{iso_datetime(start)}","endDate":"{iso_datetime(end)}",'
+                f'"dailyDataUsage":[{settled}'
+            )
+            if recent:
+                cycles.append((opening, bool(settled), sums, recent))
+            else:
+                cycles.append(opening + _cycle_tail(*sums))
+        return before, after[:-1] + ',"billingCycles":[', tuple(cycles)
+
+    def _render_result(self, template: tuple, last_updated: str, revision: int) -> str:
+        before, after, cycles = template
+        parts = [before, last_updated, after]
+        for i, cycle in enumerate(cycles):
+            if i:
+                parts.append(",")
+            if isinstance(cycle, str):
+                parts.append(cycle)
+                continue
+            opening, separate, (priority, standard, opt_in, non_billable), recent = cycle
+            parts.append(opening)
+            for stamp, final, age in recent:
+                value = self._at_revision(final, age, revision)
+                if value is None:
+                    continue
+                if separate:
+                    parts.append(",")
+                separate = True
+                parts.append(_record_json(stamp, value))
+                priority += value.priority
+                standard += value.standard
+                opt_in += value.opt_in
+                non_billable += value.non_billable
+            parts.append(_cycle_tail(priority, standard, opt_in, non_billable))
+        parts.append("]}")
+        return "".join(parts)
+
+    def query_results_json(
+        self,
+        page: int,
+        limit: int,
+        previous_billing_cycles: int,
+        service_line_numbers=None,
+        revision: int = 0,
+    ) -> bytes:
+        """query_results() serialised compactly (UTF-8), without building the dicts."""
+        if page < 0 or limit < 1 or previous_billing_cycles < 0:
+            raise ValueError("page >= 0, limit >= 1 and previous_billing_cycles >= 0 required")
+        selected = self._selected(service_line_numbers)
+        last_updated = self._last_updated(revision)
+        results = ",".join(
+            self._render_result(
+                self._template(
+                    ("v2", line.index, previous_billing_cycles),
+                    lambda line=line: self._result_template(line, previous_billing_cycles),
+                ),
+                last_updated,
+                revision,
+            )
+            for line in selected[page * limit : (page + 1) * limit]
+        )
+        is_last = "true" if (page + 1) * limit >= len(selected) else "false"
+        return (
+            '{"isValid":true,"errors":[],"warnings":[],"information":[],"content":'
+            f'{{"pageIndex":{page},"limit":{limit},"isLastPage":{is_last},'
+            f'"totalCount":{len(selected)},"results":[{results}]}}}}'
+        ).encode()
+
+    def _simple_template(self, line: ServiceLine, days: int) -> tuple:
+        first = self.today - dt.timedelta(days=days - 1)
+        settled, _, recent = self._settled_and_recent(
+            line, (first + dt.timedelta(days=k) for k in range(days)), dt.date.isoformat,
+            _simple_record_json,
+        )
+        return f'{json.dumps(line.number)}:{{"daily_usage":[{settled}', bool(settled), recent
+
+    def simple_payload_json(self, days: int, revision: int = 0) -> bytes:
+        """simple_payload() serialised compactly (UTF-8), without building the dicts."""
+        parts = []
+        for line in self.lines:
+            opening, separate, recent = self._template(
+                ("simple", line.index, days), lambda line=line: self._simple_template(line, days)
+            )
+            parts.append(opening)
+            for stamp, final, age in recent:
+                value = self._at_revision(final, age, revision)
+                if value is not None:
+                    parts.append(("," if separate else "") + _simple_record_json(stamp, value))
+                    separate = True
+            parts.append("]}")
+            parts.append(",")
+        if parts:
+            parts.pop()  # the last separator
+        return ("{" + "".join(parts) + "}").encode()
 
     def service_lines_page(self, page: int) -> dict:
         """One page of GET /public/v2/service-lines (fixed page size 100)."""

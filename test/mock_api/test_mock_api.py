@@ -32,6 +32,11 @@ TODAY = sd.DEFAULT_TODAY
 QUERY = "/api/public/v2/data-usage/query"
 
 
+def compact(obj) -> bytes:
+    """The server's serialisation of a payload dict."""
+    return json.dumps(obj, separators=(",", ":")).encode()
+
+
 def start_server(tmpdir: str, *extra: str):
     """Start server.py on a free port; return (process, port, log path)."""
     port_file = os.path.join(tmpdir, "port")
@@ -387,6 +392,87 @@ class MockApiTest(unittest.TestCase):
         self.assertEqual(stats["peak_in_flight"], 6)
         self.assertEqual(stats["requests"]["simple"], 6)
 
+    def test_concurrent_fetches_overlap_latency(self):
+        # A sanity check of the mock, not a benchmark: the latency sleeps of concurrent
+        # requests overlap, so 4 concurrent page fetches take about as long as one (4x if
+        # the server serialised them). The margins are generous on purpose.
+        self.control(latency_ms=100)
+        token = self.token()
+        conns = [http.client.HTTPConnection("127.0.0.1", self.port, timeout=10)
+                 for _ in range(4)]
+        try:
+            # Warm-up: every connection open and every page's body cached. Pages 1-4 only,
+            # since page 0 would start a new revision.
+            for page, conn in enumerate(conns, 1):
+                self.assertEqual(self.query(page=page, limit=4, token=token, conn=conn).status,
+                                 200)
+            start = time.monotonic()
+            self.assertEqual(self.query(page=1, limit=4, token=token, conn=conns[0]).status, 200)
+            single = time.monotonic() - start
+            barrier = threading.Barrier(4)
+            spans, statuses = [], []
+
+            def fetch(page, conn):
+                barrier.wait()
+                began = time.monotonic()
+                statuses.append(self.query(page=page, limit=4, token=token, conn=conn).status)
+                spans.append((began, time.monotonic()))
+
+            threads = [threading.Thread(target=fetch, args=(page, conn))
+                       for page, conn in enumerate(conns, 1)]
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join()
+        finally:
+            for conn in conns:
+                conn.close()
+        self.assertEqual(statuses, [200] * 4)
+        concurrent = max(end for _, end in spans) - min(began for began, _ in spans)
+        self.assertGreaterEqual(single, 0.1)
+        self.assertLess(concurrent, 2.5 * single, (concurrent, single))
+        self.assertEqual(self.stats()["peak_in_flight"], 4)
+
+    def test_bodies_are_cached_per_revision(self):
+        fleet = sd.Fleet(LINES)
+        # A revision no other test reaches, so no body of it can be cached yet.
+        self.control(revision=10_000)
+        body = {"previousBillingCycles": 2}
+        first = self.query(page=0, limit=7, body=body)
+        self.assertEqual(first.body, compact(fleet.query_results(0, 7, 2, None, 10_001)))
+        second = self.query(page=1, limit=7, body=body)
+        self.assertEqual(self.query(page=1, limit=7, body=body).body, second.body)
+        cache = self.stats()["body_cache"]
+        self.assertEqual((cache["revision"], cache["entries"], cache["hits"], cache["misses"]),
+                         (10_001, 2, 1, 2))
+        self.assertEqual(cache["bytes"], len(first.body) + len(second.body))
+        # Body-changing faults and the query body are part of the key.
+        self.control(duplicate_days=True)
+        self.assertNotEqual(self.query(page=1, limit=7, body=body).body, second.body)
+        self.control(duplicate_days=None)
+        self.query(page=1, limit=7, body={"previousBillingCycles": 1})
+        self.query(page=1, limit=7,
+                   body={**body, "serviceLineNumbers": [sd.service_line_number(9)]})
+        self.assertEqual(self.query(page=1, limit=7, body=body).body, second.body)
+        cache = self.stats()["body_cache"]
+        self.assertEqual((cache["entries"], cache["hits"], cache["misses"]), (5, 2, 5))
+        # Faults applied on top of the cached body leave it alone.
+        self.control(truncate_page=1)
+        self.assertEqual(self.query(page=1, limit=7, body=body).body,
+                         second.body[: len(second.body) // 2])
+        self.control(truncate_page=None)
+        self.assertEqual(self.query(page=1, limit=7, body=body).body, second.body)
+        # A new run (page 0) drops the previous revision's bodies.
+        self.query(page=0, limit=7, body=body)
+        cache = self.stats()["body_cache"]
+        self.assertEqual((cache["revision"], cache["entries"]), (10_002, 1))
+        # /simple too: cached while the revision is frozen.
+        self.control(freeze_revision=True)
+        simple = self.request("GET", "/simple?days=3").body
+        self.assertEqual(simple, compact(fleet.simple_payload(3, 10_002)))
+        self.assertEqual(self.request("GET", "/simple?days=3").body, simple)
+        self.assertEqual(self.stats()["body_cache"]["hits"], 5)
+
     def test_unknown_path_and_control_key(self):
         self.assertErrorEnvelope(self.request("GET", "/api/nope"), 404, "Not Found")
         r = self.post_json("/_control", {"no_such_fault": 1})
@@ -553,7 +639,74 @@ class SignalTest(unittest.TestCase):
             proc.stdout.close()
 
 
+class ScaleTest(unittest.TestCase):
+    def test_2000_lines_three_cycles(self):
+        # All 40 pages (limit 50) of 2,000 lines x 3 billing cycles with no latency: the
+        # client's wall time bounds the server's. The first run computes every day value
+        # (~1 s on 2 cores); a later run (a new revision) only today's and yesterday's.
+        with tempfile.TemporaryDirectory() as tmp:
+            proc, port, _ = start_server(tmp, "--lines", "2000")
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+            try:
+                conn.request("POST", "/api/auth/connect/token",
+                             "grant_type=client_credentials&client_id=test-client"
+                             "&client_secret=test-secret")
+                response = conn.getresponse()
+                headers = {"Authorization": f"Bearer {json.loads(response.read())['access_token']}"}
+                body = json.dumps({"previousBillingCycles": 2})
+
+                def run():
+                    start = time.monotonic()
+                    numbers, last = [], []
+                    for page in range(40):
+                        conn.request("POST", f"{QUERY}?page={page}&limit=50", body, headers)
+                        response = conn.getresponse()
+                        data = response.read()
+                        self.assertEqual(response.status, 200)
+                        content = json.loads(data)["content"]
+                        numbers += [r["serviceLineNumber"] for r in content["results"]]
+                        last.append(content["isLastPage"])
+                    elapsed = time.monotonic() - start
+                    self.assertEqual((len(numbers), len(set(numbers))), (2000, 2000))
+                    self.assertEqual(last, [False] * 39 + [True])
+                    return elapsed
+
+                cold, warm = run(), run()
+            finally:
+                conn.close()
+                self.assertEqual(stop_server(proc), 0)
+        self.assertLess(cold, 3.0)
+        self.assertLess(warm, 1.5)
+
+
 class DataModelTest(unittest.TestCase):
+    def test_json_renderers_match_the_dicts(self):
+        # Every day of the month as "today", so that the current cycle also starts today or
+        # yesterday (the partial days then span two cycles) for some lines.
+        starts = set()
+        for shift in range(30):
+            today = TODAY + dt.timedelta(days=shift)
+            fleet = sd.Fleet(4, seed=shift, today=today)
+            starts |= {(today - fleet.cycle_start(line, today)).days for line in fleet.lines}
+            # Revision 0 fills the per-line cache, the others reuse it. 40 previous cycles
+            # reach back before activation (those cycles are left out).
+            for revision in (0, 1, 6):
+                for previous in (0, 2) if shift % 10 else (0, 2, 40):
+                    for page in range(2):
+                        self.assertEqual(
+                            fleet.query_results_json(page, 3, previous, None, revision),
+                            compact(fleet.query_results(page, 3, previous, None, revision)))
+                numbers = [sd.service_line_number(2), "AST-UNKNOWN"]
+                self.assertEqual(fleet.query_results_json(0, 50, 1, numbers, revision),
+                                 compact(fleet.query_results(0, 50, 1, numbers, revision)))
+                for days in (1, 2, 40):
+                    self.assertEqual(fleet.simple_payload_json(days, revision),
+                                     compact(fleet.simple_payload(days, revision)))
+        self.assertTrue({0, 1} <= starts, starts)
+        empty = sd.Fleet(0)
+        self.assertEqual(empty.query_results_json(0, 5, 1), compact(empty.query_results(0, 5, 1)))
+        self.assertEqual(empty.simple_payload_json(5), b"{}")
+
     def test_deterministic_per_seed(self):
         a = sd.Fleet(5, seed=7).query_results(0, 5, 1, revision=2)
         b = sd.Fleet(5, seed=7).query_results(0, 5, 1, revision=2)

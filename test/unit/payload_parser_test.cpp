@@ -37,7 +37,7 @@ PayloadError expect_error(SourceKind kind, std::string_view text) {
 } // namespace
 
 TEST(StarlinkParser, ReadsLinesMetadataAndDays) {
-    ParsedPayload p = parse_starlink_payload(kStarlink, {});
+    ParsedPayload p = parse_payload(SourceKind::starlink, kStarlink, {});
     ASSERT_EQ(p.lines.size(), 2u);
     EXPECT_EQ(p.lines[0].number, "AST-1");
     EXPECT_EQ(p.lines[0].account_number, "ACC-1");
@@ -94,7 +94,7 @@ TEST(StarlinkParser, SyntaxErrorsNameTheOffset) {
 }
 
 TEST(SimpleParser, ReadsTheStoryShape) {
-    ParsedPayload p = parse_simple_payload(R"({"SL-1": {"daily_usage": [{"date": "2025-10-01", "usage_gb": 12.5},
+    ParsedPayload p = parse_payload(SourceKind::simple, R"({"SL-1": {"daily_usage": [{"date": "2025-10-01", "usage_gb": 12.5},
                                                                      {"date": "2025-10-02", "usage_gb": 0}]},
                                               "SL-2": {"daily_usage": [{"date": "2025-10-01", "usage_gb": -3}], "note": [1]},
                                               "SL-3": {"daily_usage": []}})",
@@ -116,6 +116,26 @@ TEST(SimpleParser, ShapeErrors) {
 }
 
 TEST(SimpleParser, EmptyObjectIsAnEmptyPayload) {
-    ParsedPayload p = parse_simple_payload("{}", {});
+    ParsedPayload p = parse_payload(SourceKind::simple, "{}", {});
     EXPECT_EQ(p.total_records(), 0u);
+}
+
+TEST(PayloadParser, PagesShareLinesAndCollapseAcrossPages) {
+    PayloadParser parser(SourceKind::starlink, {});
+    PageInfo first = parser.add(R"({"isValid": true, "content": {"pageIndex": 0, "limit": 1, "isLastPage": false, "totalCount": 2,
+        "results": [{"serviceLineNumber": "A", "billingCycles": [{"dailyDataUsage": [{"date": "2025-10-01", "standardGB": 1}]}]}]}})");
+    EXPECT_EQ(first.page_index, 0);
+    EXPECT_EQ(first.limit, 1);
+    EXPECT_EQ(first.is_last_page, false);
+    EXPECT_EQ(first.total_count, 2);
+    PageInfo second = parser.add(R"({"isValid": true, "content": {"pageIndex": 1, "isLastPage": true,
+        "results": [{"serviceLineNumber": "A", "billingCycles": [{"dailyDataUsage": [{"date": "2025-10-01", "standardGB": 2}]}]},
+                    {"serviceLineNumber": "B", "billingCycles": []}]}})");
+    EXPECT_EQ(second.is_last_page, true);
+    EXPECT_FALSE(second.total_count);
+    ParsedPayload p = parser.finish();
+    ASSERT_EQ(p.lines.size(), 2u);
+    ASSERT_EQ(p.records.size(), 2u);
+    EXPECT_EQ(p.records[0].line, p.records[1].line);
+    EXPECT_LT(p.records[0].ordinal, p.records[1].ordinal) << "the later page is the later occurrence";
 }

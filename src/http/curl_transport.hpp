@@ -1,0 +1,37 @@
+// HttpTransport over libcurl's multi interface: several transfers at once in this one
+// thread, connections kept alive between calls, every transfer bounded in time and size,
+// and cancellable within a poll interval.
+#pragma once
+
+#include "transport.hpp"
+#include "url_policy.hpp"
+
+#include <cstdint>
+#include <string>
+
+namespace usage_archive::http {
+
+struct CurlOptions {
+    long connect_timeout_ms = 10000;               // usage_archive.connect_timeout_ms
+    long request_timeout_ms = 60000;               // usage_archive.request_timeout_ms
+    std::uint64_t max_response_bytes = 256u << 20; // usage_archive.max_response_bytes
+    std::string ca_file;                           // usage_archive.ca_file; empty: the system's
+    HostPolicy hosts;                              // checked before every connection
+};
+
+class CurlTransport : public HttpTransport {
+  public:
+    CurlTransport(CurlOptions options, RunEnvironment &env);
+    ~CurlTransport() override;
+    CurlTransport(const CurlTransport &) = delete;
+    CurlTransport &operator=(const CurlTransport &) = delete;
+
+    std::vector<HttpResponse> perform(const std::vector<HttpRequest> &requests, int max_parallel) override;
+
+  private:
+    CurlOptions options_;
+    RunEnvironment &env_;
+    void *multi_; // CURLM*, kept for its connection cache
+};
+
+} // namespace usage_archive::http

@@ -1,0 +1,160 @@
+#include "request_runner.hpp"
+
+#include "api_error_text.hpp"
+
+#include <algorithm>
+#include <chrono>
+
+namespace usage_archive::http {
+namespace {
+
+void set_header(HttpRequest &request, const std::string &name, const std::string &value) {
+    for (auto &h : request.headers)
+        if (h.first == name) {
+            h.second = value;
+            return;
+        }
+    request.headers.emplace_back(name, value);
+}
+
+bool is_redirect(long status) { return status == 301 || status == 302 || status == 303 || status == 307 || status == 308; }
+
+[[noreturn]] void fail_transport(const HttpRequest &request, const HttpResponse &response) {
+    const std::string where = describe_request(request);
+    switch (response.failure) {
+    case TransportFailure::aborted:
+        throw HttpError(HttpError::Kind::aborted, "request cancelled: " + where);
+    case TransportFailure::refused_url:
+        throw HttpError(HttpError::Kind::refused, "request refused before connecting: " + where + ": " + response.failure_detail);
+    case TransportFailure::timeout:
+        throw HttpError(HttpError::Kind::transport, "timeout: " + where + ": " + response.failure_detail);
+    case TransportFailure::too_large:
+        throw HttpError(HttpError::Kind::transport, "response too large: " + where + ": " + response.failure_detail);
+    default:
+        throw HttpError(HttpError::Kind::transport, "request failed: " + where + ": " + response.failure_detail);
+    }
+}
+
+std::int64_t unix_now_ms() {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
+
+} // namespace
+
+std::string describe_request(const HttpRequest &request) { return request.method + " " + redact_url(request.url); }
+
+void RequestRunner::wait(std::int64_t ms) {
+    const std::int64_t until = env_.now_ms() + ms;
+    for (std::int64_t left = ms; left > 0; left = until - env_.now_ms()) {
+        if (env_.should_abort())
+            throw HttpError(HttpError::Kind::aborted, "request cancelled while waiting to retry");
+        env_.sleep_ms(left);
+    }
+}
+
+std::vector<HttpResponse> RequestRunner::run(std::vector<HttpRequest> requests, Authorizer *auth, RateLimiter *limiter) {
+    const std::size_t n = requests.size();
+    std::vector<HttpResponse> results(n);
+    std::vector<int> retries(n, 0), redirects(n, 0);
+    std::vector<bool> reauthorized(n, false);
+    if (auth) {
+        const std::string value = auth->authorization(false);
+        for (HttpRequest &r : requests)
+            set_header(r, "Authorization", value);
+    }
+    std::vector<std::size_t> pending(n);
+    for (std::size_t i = 0; i < n; ++i)
+        pending[i] = i;
+
+    while (!pending.empty()) {
+        if (env_.should_abort())
+            throw HttpError(HttpError::Kind::aborted, "request cancelled");
+        std::size_t take = pending.size();
+        if (limiter) {
+            while (limiter->available(env_.now_ms()) <= 0)
+                wait(limiter->wait_ms(env_.now_ms()));
+            take = std::min<std::size_t>(take, static_cast<std::size_t>(limiter->available(env_.now_ms())));
+        }
+        std::vector<std::size_t> batch(pending.begin(), pending.begin() + static_cast<std::ptrdiff_t>(take));
+        std::vector<std::size_t> later(pending.begin() + static_cast<std::ptrdiff_t>(take), pending.end());
+        std::vector<HttpRequest> sending;
+        for (std::size_t i : batch) {
+            sending.push_back(requests[i]);
+            if (limiter)
+                limiter->record(env_.now_ms());
+        }
+        std::vector<HttpResponse> got = transport_.perform(sending, config_.max_parallel);
+        stats_.requests += sending.size();
+
+        std::int64_t backoff = 0;
+        bool refreshed_this_round = false;
+        std::string fresh_authorization;
+        for (std::size_t k = 0; k < batch.size(); ++k) {
+            const std::size_t i = batch[k];
+            HttpResponse &response = got[k];
+            stats_.bytes_received += response.body.size();
+            if (response.failure != TransportFailure::none)
+                fail_transport(requests[i], response);
+            if (response.ok()) {
+                results[i] = std::move(response);
+                continue;
+            }
+            const long status = response.status;
+            if (is_redirect(status) && response.header("location")) {
+                if (++redirects[i] > config_.max_redirects)
+                    throw HttpError(HttpError::Kind::status,
+                                    "too many redirects (more than " + std::to_string(config_.max_redirects) + "): " +
+                                        describe_request(requests[i]),
+                                    status);
+                auto target = resolve_redirect(requests[i].url, *response.header("location"));
+                if (!target)
+                    throw HttpError(HttpError::Kind::refused, "unusable redirect from " + describe_request(requests[i]), status);
+                if (auto why = check_redirect(requests[i].url, *target))
+                    throw HttpError(HttpError::Kind::refused, *why + ": " + describe_request(requests[i]), status);
+                requests[i].url = *target;
+                if (status == 301 || status == 302 || status == 303) {
+                    requests[i].method = "GET"; // what browsers and libcurl do; 307/308 keep the method
+                    requests[i].body.clear();
+                }
+                later.push_back(i);
+                continue;
+            }
+            if (status == 401 && auth && !reauthorized[i]) {
+                // An expired or revoked token: one new token, one more try (per request).
+                if (!refreshed_this_round) {
+                    fresh_authorization = auth->authorization(true);
+                    refreshed_this_round = true;
+                }
+                set_header(requests[i], "Authorization", fresh_authorization);
+                reauthorized[i] = true;
+                ++stats_.retries;
+                later.push_back(i);
+                continue;
+            }
+            if (is_retryable_status(status) && retries[i] < config_.retry.max_retries) {
+                ++retries[i];
+                ++stats_.retries;
+                std::optional<std::int64_t> retry_after;
+                if (const std::string *h = response.header("retry-after"))
+                    retry_after = parse_retry_after_ms(*h, unix_now_ms());
+                backoff = std::max(backoff, retry_delay_ms(config_.retry, retries[i], env_.random_unit(), retry_after));
+                later.push_back(i);
+                continue;
+            }
+            std::string message = "HTTP " + std::to_string(status) + " from " + describe_request(requests[i]);
+            if (retries[i] > 0)
+                message += " after " + std::to_string(retries[i]) + " retries";
+            throw HttpError(HttpError::Kind::status, message + ": " + api_error_text(response.body), status);
+        }
+        if (refreshed_this_round)
+            for (std::size_t i : later)
+                set_header(requests[i], "Authorization", fresh_authorization);
+        if (backoff > 0)
+            wait(backoff);
+        std::sort(later.begin(), later.end());
+        pending.swap(later);
+    }
+    return results;
+}
+
+} // namespace usage_archive::http

@@ -1,0 +1,51 @@
+// Turns requests into successful responses or one clear HttpError: retries 429/5xx with
+// backoff, re-authenticates once on 401, follows same-host redirects (at most 3), keeps to
+// the source's rate limit, and counts what it did.
+#pragma once
+
+#include "rate_limiter.hpp"
+#include "retry_policy.hpp"
+#include "transport.hpp"
+#include "url_policy.hpp"
+
+#include <string>
+#include <vector>
+
+namespace usage_archive::http {
+
+// Supplies the Authorization header value of API requests.
+class Authorizer {
+  public:
+    virtual ~Authorizer() = default;
+    // refresh: the last value was refused (401); get a new one.
+    virtual std::string authorization(bool refresh) = 0;
+};
+
+struct RunnerConfig {
+    int max_parallel = 4; // usage_archive.max_concurrent_requests
+    RetryPolicy retry;
+    int max_redirects = 3;
+};
+
+class RequestRunner {
+  public:
+    RequestRunner(HttpTransport &transport, RunEnvironment &env, RunnerConfig config, FetchStats &stats)
+        : transport_(transport), env_(env), config_(config), stats_(stats) {}
+
+    // Performs the requests concurrently and returns their 2xx responses in order, or throws
+    // HttpError for the first one that cannot succeed. With `auth`, every request carries its
+    // Authorization header. With `limiter`, requests are spaced to its budget.
+    std::vector<HttpResponse> run(std::vector<HttpRequest> requests, Authorizer *auth, RateLimiter *limiter);
+
+  private:
+    void wait(std::int64_t ms);
+    HttpTransport &transport_;
+    RunEnvironment &env_;
+    RunnerConfig config_;
+    FetchStats &stats_;
+};
+
+// "POST https://host/path?query" for messages (credentials removed).
+std::string describe_request(const HttpRequest &request);
+
+} // namespace usage_archive::http

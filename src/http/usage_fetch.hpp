@@ -1,0 +1,40 @@
+// Fetching one source's usage: the starlink data-usage query with all its pages, or the
+// simple kind's single GET. Each body is handed to `sink` as soon as it arrives (the sink
+// parses it), so a run holds a few pages in memory, not the whole fleet's JSON.
+#pragma once
+
+#include "request_runner.hpp"
+
+#include "core/payload_parser.hpp"
+
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace usage_archive::http {
+
+struct StarlinkQuery {
+    std::string base_url;                // e.g. https://starlink.com/api
+    int page_limit = 50;                 // service lines per page (the API allows 1..250)
+    int previous_billing_cycles = 1;
+    std::optional<std::vector<std::string>> service_lines; // null: all
+};
+
+// Parses one body; `where` describes the request it answered, for error messages.
+using PageSink = std::function<core::PageInfo(std::string_view body, const std::string &where)>;
+
+// Page 0 first; from its totalCount the remaining pages are planned and fetched
+// concurrently, a window at a time; if the last planned page does not say isLastPage,
+// fetching goes on page by page until one does (the fleet grew meanwhile).
+void fetch_starlink_usage(RequestRunner &runner, Authorizer *auth, RateLimiter &limiter, const StarlinkQuery &query,
+                          const PageSink &sink);
+
+void fetch_simple_usage(RequestRunner &runner, Authorizer *auth, RateLimiter &limiter, const std::string &url,
+                        const PageSink &sink);
+
+// The request for one page (exposed for tests).
+HttpRequest starlink_page_request(const StarlinkQuery &query, std::int64_t page);
+
+} // namespace usage_archive::http

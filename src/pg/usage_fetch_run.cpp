@@ -1,0 +1,126 @@
+#include "usage_fetch_run.hpp"
+
+#include "backend_environment.hpp"
+#include "error_bridge.hpp"
+#include "settings.hpp"
+
+#include "core/payload_error.hpp"
+#include "http/curl_transport.hpp"
+#include "http/token_cache.hpp"
+#include "http/usage_fetch.hpp"
+
+#include <chrono>
+#include <map>
+#include <memory>
+
+namespace usage_archive::pg {
+namespace {
+
+// Per backend, across runs: tokens are reused until shortly before they expire, and a
+// source's request budget counts every run of this session within the minute.
+http::TokenCache &token_cache() {
+    static http::TokenCache cache;
+    return cache;
+}
+
+http::RateLimiter &rate_limiter(const SourceConfig &source) {
+    static std::map<std::string, http::RateLimiter> limiters;
+    auto it = limiters.find(source.name);
+    if (it == limiters.end())
+        it = limiters.emplace(source.name, http::RateLimiter(source.rate_limit_per_minute)).first;
+    return it->second;
+}
+
+[[noreturn]] void cannot_fetch(const SourceConfig &source, const std::string &why, const std::string &hint) {
+    throw SqlError(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE, "source \"" + source.name + "\" cannot be fetched: " + why, {},
+                   hint);
+}
+
+http::HostPolicy host_policy() {
+    if (settings.allowed_hosts && settings.allowed_hosts[0] != '\0')
+        return http::HostPolicy(http::split_host_list(settings.allowed_hosts));
+    std::vector<std::string> hosts;
+    for (const std::string &url : registered_source_urls()) {
+        std::string why;
+        if (auto parts = http::parse_http_url(url, &why))
+            hosts.push_back(parts->host);
+    }
+    return http::HostPolicy(std::move(hosts));
+}
+
+std::optional<http::ClientCredentials> credentials(const SourceConfig &source) {
+    if (!source.token_url) {
+        if (source.kind == core::SourceKind::starlink)
+            cannot_fetch(source, "a starlink source needs token_url, client_id and client_secret",
+                         "usage_archive.add_source(name, 'starlink', base_url => ..., token_url => ..., client_id => ..., "
+                         "client_secret => ...)");
+        return std::nullopt; // a simple feed without OAuth
+    }
+    if (!source.client_id)
+        cannot_fetch(source, "it has a token_url but no client_id", "Set client_id with usage_archive.add_source().");
+    std::optional<std::string> secret = load_client_secret(source.name);
+    if (!secret)
+        cannot_fetch(source, "it has a token_url but no client secret", "Set client_secret with usage_archive.add_source().");
+    return http::ClientCredentials{*source.token_url, *source.client_id, *secret};
+}
+
+} // namespace
+
+void fetch_and_parse(const SourceConfig &source, const UsageQuery &query, core::PayloadParser &parser,
+                     RunCounters &counters) {
+    if (!source.base_url)
+        cannot_fetch(source, "it has no base_url", "Set base_url with usage_archive.add_source().");
+    std::optional<http::ClientCredentials> creds = credentials(source);
+
+    BackendEnvironment env;
+    http::CurlOptions options;
+    options.connect_timeout_ms = settings.connect_timeout_ms;
+    options.request_timeout_ms = settings.request_timeout_ms;
+    options.max_response_bytes = static_cast<std::uint64_t>(settings.max_response_bytes);
+    options.ca_file = settings.ca_file ? settings.ca_file : "";
+    options.hosts = host_policy();
+    http::CurlTransport transport(std::move(options), env);
+
+    http::RunnerConfig config;
+    config.max_parallel = settings.max_concurrent_requests;
+    config.retry.max_retries = settings.max_retries;
+    http::FetchStats stats;
+    http::RequestRunner runner(transport, env, config, stats);
+    std::unique_ptr<http::OAuthAuthorizer> auth;
+    if (creds)
+        auth = std::make_unique<http::OAuthAuthorizer>(token_cache(), *creds, runner, env);
+
+    const http::PageSink sink = [&parser](std::string_view body, const std::string &where) {
+        check_for_interrupts();
+        try {
+            return parser.add(body);
+        } catch (const core::PayloadError &e) {
+            throw core::PayloadError(e.kind(), std::string(e.what()) + " (in the response to " + where + ")",
+                                     e.byte_offset(), e.json_path());
+        }
+    };
+    const auto started = std::chrono::steady_clock::now();
+    try {
+        if (source.kind == core::SourceKind::starlink)
+            http::fetch_starlink_usage(runner, auth.get(), rate_limiter(source),
+                                       http::StarlinkQuery{*source.base_url, source.page_limit,
+                                                           query.previous_billing_cycles, query.service_lines},
+                                       sink);
+        else
+            http::fetch_simple_usage(runner, auth.get(), rate_limiter(source), *source.base_url, sink);
+    } catch (const http::HttpError &e) {
+        if (e.kind() == http::HttpError::Kind::aborted) {
+            check_for_interrupts(); // raises the cancel or timeout error PostgreSQL has pending
+            throw SqlError(ERRCODE_QUERY_CANCELED, "canceling statement: the HTTP fetch was interrupted");
+        }
+        throw SqlError(ERRCODE_EXTERNAL_ROUTINE_EXCEPTION, "source \"" + source.name + "\": " + e.what(),
+                       "Nothing of this run was archived.");
+    }
+    counters.fetch_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count();
+    counters.http_requests = stats.requests;
+    counters.http_retries = stats.retries;
+    counters.bytes_received = stats.bytes_received;
+    counters.payload_bytes = stats.bytes_received;
+}
+
+} // namespace usage_archive::pg

@@ -1,0 +1,68 @@
+// Test doubles for the HTTP layer: virtual time, and a transport that answers from a script.
+#pragma once
+
+#include "http/transport.hpp"
+
+#include <deque>
+#include <functional>
+#include <string>
+#include <vector>
+
+namespace usage_archive::test {
+
+class FakeEnvironment : public http::RunEnvironment {
+  public:
+    bool should_abort() override { return abort_after_ms >= 0 && now >= abort_after_ms; }
+    void sleep_ms(std::int64_t ms) override {
+        slept.push_back(ms);
+        now += ms;
+    }
+    std::int64_t now_ms() override { return now; }
+    double random_unit() override { return 0.5; }
+
+    std::int64_t now = 0;
+    std::int64_t abort_after_ms = -1;
+    std::vector<std::int64_t> slept;
+};
+
+// Answers each request with handler(request); records what was sent and how.
+class ScriptedTransport : public http::HttpTransport {
+  public:
+    using Handler = std::function<http::HttpResponse(const http::HttpRequest &)>;
+    explicit ScriptedTransport(Handler handler) : handler_(std::move(handler)) {}
+
+    std::vector<http::HttpResponse> perform(const std::vector<http::HttpRequest> &requests, int max_parallel) override {
+        batches.push_back(requests.size());
+        parallel.push_back(max_parallel);
+        std::vector<http::HttpResponse> out;
+        for (const auto &r : requests) {
+            sent.push_back(r);
+            out.push_back(handler_(r));
+        }
+        return out;
+    }
+
+    std::vector<http::HttpRequest> sent;
+    std::vector<std::size_t> batches;
+    std::vector<int> parallel;
+
+  private:
+    Handler handler_;
+};
+
+inline http::HttpResponse respond(long status, std::string body = "{}", std::map<std::string, std::string> headers = {}) {
+    http::HttpResponse r;
+    r.status = status;
+    r.body = std::move(body);
+    r.headers = std::move(headers);
+    return r;
+}
+
+inline std::string header_of(const http::HttpRequest &r, const std::string &name) {
+    for (const auto &h : r.headers)
+        if (h.first == name)
+            return h.second;
+    return {};
+}
+
+} // namespace usage_archive::test

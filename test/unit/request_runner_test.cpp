@@ -1,0 +1,249 @@
+#include "fake_http.hpp"
+
+#include "http/request_runner.hpp"
+#include "http/token_cache.hpp"
+#include "http/url_policy.hpp"
+#include "http/api_error_text.hpp"
+
+#include <gtest/gtest.h>
+
+using namespace usage_archive;
+using namespace usage_archive::http;
+using test::FakeEnvironment;
+using test::respond;
+using test::ScriptedTransport;
+
+namespace {
+
+struct CountingAuthorizer : Authorizer {
+    int issued = 0;
+    std::string authorization(bool refresh) override {
+        if (refresh || issued == 0)
+            ++issued;
+        return "Bearer t" + std::to_string(issued);
+    }
+};
+
+HttpRequest get(const std::string &url) { return HttpRequest{"GET", url, {}, {}}; }
+
+std::string error_of(const std::function<void()> &f, HttpError::Kind *kind = nullptr) {
+    try {
+        f();
+    } catch (const HttpError &e) {
+        if (kind)
+            *kind = e.kind();
+        return e.what();
+    }
+    return "no error";
+}
+
+} // namespace
+
+TEST(RequestRunner, RetriesServerErrorsWithBackoffThenSucceeds) {
+    int calls = 0;
+    ScriptedTransport t([&](const HttpRequest &) { return ++calls <= 2 ? respond(503) : respond(200, "ok"); });
+    FakeEnvironment env;
+    FetchStats stats;
+    RequestRunner runner(t, env, RunnerConfig{}, stats);
+    auto got = runner.run({get("http://api.test/x")}, nullptr, nullptr);
+    EXPECT_EQ(got.front().body, "ok");
+    EXPECT_EQ(stats.requests, 3u);
+    EXPECT_EQ(stats.retries, 2u);
+    EXPECT_EQ(env.slept, (std::vector<std::int64_t>{375, 750})) << "equal jitter at 0.5: 500/2+125, 1000/2+250";
+}
+
+TEST(RequestRunner, HonoursRetryAfter) {
+    int calls = 0;
+    ScriptedTransport t([&](const HttpRequest &) {
+        return ++calls == 1 ? respond(429, "{}", {{"retry-after", "7"}}) : respond(200);
+    });
+    FakeEnvironment env;
+    FetchStats stats;
+    RequestRunner runner(t, env, RunnerConfig{}, stats);
+    runner.run({get("http://api.test/x")}, nullptr, nullptr);
+    EXPECT_EQ(env.slept, (std::vector<std::int64_t>{7000}));
+}
+
+TEST(RequestRunner, GivesUpAfterMaxRetriesWithTheApiMessage) {
+    ScriptedTransport t([](const HttpRequest &) {
+        return respond(500, R"({"isValid": false, "errors": [{"errorMessage": "Internal Server Error"}]})");
+    });
+    FakeEnvironment env;
+    FetchStats stats;
+    RunnerConfig config;
+    config.retry.max_retries = 2;
+    RequestRunner runner(t, env, config, stats);
+    const std::string message = error_of([&] { runner.run({get("http://user:pw@api.test/x?page=1")}, nullptr, nullptr); });
+    EXPECT_EQ(message, "HTTP 500 from GET http://api.test/x?page=1 after 2 retries: Internal Server Error");
+    EXPECT_EQ(t.sent.size(), 3u);
+}
+
+TEST(RequestRunner, ClientErrorsFailAtOnce) {
+    ScriptedTransport t([](const HttpRequest &) {
+        return respond(422, R"({"isValid": false, "errors": [{"memberNames": [], "errorMessage": "Failed to query data usage"}]})");
+    });
+    FakeEnvironment env;
+    FetchStats stats;
+    RequestRunner runner(t, env, RunnerConfig{}, stats);
+    EXPECT_EQ(error_of([&] { runner.run({get("http://api.test/q")}, nullptr, nullptr); }),
+              "HTTP 422 from GET http://api.test/q: Failed to query data usage");
+    EXPECT_EQ(t.sent.size(), 1u);
+    EXPECT_TRUE(env.slept.empty());
+}
+
+TEST(RequestRunner, OneNewTokenAndOneRetryOn401) {
+    ScriptedTransport t([](const HttpRequest &r) {
+        return test::header_of(r, "Authorization") == "Bearer t1" ? respond(401) : respond(200, "ok");
+    });
+    FakeEnvironment env;
+    FetchStats stats;
+    CountingAuthorizer auth;
+    RequestRunner runner(t, env, RunnerConfig{}, stats);
+    auto got = runner.run({get("http://api.test/a"), get("http://api.test/b")}, &auth, nullptr);
+    EXPECT_EQ(got[1].body, "ok");
+    EXPECT_EQ(auth.issued, 2) << "one refresh for the whole batch";
+
+    ScriptedTransport always401([](const HttpRequest &) { return respond(401, R"({"errors": [{"errorMessage": "Unauthorized"}]})"); });
+    RequestRunner runner2(always401, env, RunnerConfig{}, stats);
+    EXPECT_EQ(error_of([&] { runner2.run({get("http://api.test/a")}, &auth, nullptr); }),
+              "HTTP 401 from GET http://api.test/a: Unauthorized");
+    EXPECT_EQ(always401.sent.size(), 2u) << "retried once, not forever";
+}
+
+TEST(RequestRunner, FollowsSameHostRedirectsAtMostThree) {
+    int hops = 0;
+    ScriptedTransport t([&](const HttpRequest &r) {
+        if (r.url.find("final") != std::string::npos)
+            return respond(200, r.method + " " + r.body);
+        ++hops;
+        return respond(307, "", {{"location", "/hop" + std::to_string(hops) + (hops == 3 ? "final" : "")}});
+    });
+    FakeEnvironment env;
+    FetchStats stats;
+    RequestRunner runner(t, env, RunnerConfig{}, stats);
+    auto got = runner.run({HttpRequest{"POST", "https://api.test/start", {}, "{\"a\":1}"}}, nullptr, nullptr);
+    EXPECT_EQ(got.front().body, "POST {\"a\":1}") << "307 keeps method and body";
+    EXPECT_EQ(t.sent.back().url, "https://api.test/hop3final");
+
+    ScriptedTransport loop([](const HttpRequest &) { return respond(302, "", {{"location", "/again"}}); });
+    RequestRunner runner2(loop, env, RunnerConfig{}, stats);
+    EXPECT_EQ(error_of([&] { runner2.run({get("https://api.test/x")}, nullptr, nullptr); }),
+              "too many redirects (more than 3): GET https://api.test/again");
+}
+
+TEST(RequestRunner, RefusesRedirectsToOtherHostsOrDowngrades) {
+    ScriptedTransport t([](const HttpRequest &) { return respond(302, "", {{"location", "http://evil.test/steal"}}); });
+    FakeEnvironment env;
+    FetchStats stats;
+    RequestRunner runner(t, env, RunnerConfig{}, stats);
+    HttpError::Kind kind{};
+    EXPECT_EQ(error_of([&] { runner.run({get("http://api.test/x")}, nullptr, nullptr); }, &kind),
+              "redirect to another host (evil.test) refused: GET http://api.test/x");
+    EXPECT_EQ(kind, HttpError::Kind::refused);
+    EXPECT_EQ(t.sent.size(), 1u);
+
+    ScriptedTransport down([](const HttpRequest &) { return respond(301, "", {{"location", "http://api.test/plain"}}); });
+    RequestRunner runner2(down, env, RunnerConfig{}, stats);
+    EXPECT_EQ(error_of([&] { runner2.run({get("https://api.test/x")}, nullptr, nullptr); }),
+              "redirect from https to http refused: GET https://api.test/x");
+}
+
+TEST(RequestRunner, TransportFailuresAreClearAndNotRetried) {
+    ScriptedTransport t([](const HttpRequest &) {
+        HttpResponse r;
+        r.failure = TransportFailure::timeout;
+        r.failure_detail = "Timeout was reached";
+        return r;
+    });
+    FakeEnvironment env;
+    FetchStats stats;
+    RequestRunner runner(t, env, RunnerConfig{}, stats);
+    EXPECT_EQ(error_of([&] { runner.run({get("http://api.test/slow")}, nullptr, nullptr); }),
+              "timeout: GET http://api.test/slow: Timeout was reached");
+    EXPECT_EQ(t.sent.size(), 1u);
+}
+
+TEST(RequestRunner, CancelDuringBackoffStopsTheRun) {
+    ScriptedTransport t([](const HttpRequest &) { return respond(503); });
+    FakeEnvironment env;
+    env.abort_after_ms = 100;
+    FetchStats stats;
+    RequestRunner runner(t, env, RunnerConfig{}, stats);
+    HttpError::Kind kind{};
+    error_of([&] { runner.run({get("http://api.test/x")}, nullptr, nullptr); }, &kind);
+    EXPECT_EQ(kind, HttpError::Kind::aborted);
+}
+
+TEST(RequestRunner, KeepsToTheRateLimit) {
+    ScriptedTransport t([](const HttpRequest &) { return respond(200); });
+    FakeEnvironment env;
+    FetchStats stats;
+    RateLimiter limiter(2);
+    RequestRunner runner(t, env, RunnerConfig{}, stats);
+    runner.run({get("http://a.test/1"), get("http://a.test/2"), get("http://a.test/3"), get("http://a.test/4"), get("http://a.test/5")},
+               nullptr, &limiter);
+    EXPECT_EQ(t.batches, (std::vector<std::size_t>{2, 2, 1}));
+    EXPECT_EQ(env.now, 120000) << "two full windows waited";
+}
+
+TEST(TokenCache, ParsesAndExpiresBeforeTheServerDoes) {
+    TokenCache::Token tok = parse_token_response(R"({"access_token": "abc", "expires_in": 900, "token_type": "bearer"})", 1000);
+    EXPECT_EQ(tok.authorization, "Bearer abc");
+    EXPECT_EQ(tok.expires_at_ms, 1000 + 900000 - 60000);
+    EXPECT_EQ(parse_token_response(R"({"access_token": "x", "expires_in": 100})", 0).expires_at_ms, 90000);
+    EXPECT_THROW(parse_token_response(R"({"token": "abc"})", 0), HttpError);
+    EXPECT_THROW(parse_token_response("not json", 0), HttpError);
+}
+
+TEST(TokenCache, AuthorizerReusesAndRefreshesTokens) {
+    int issued = 0;
+    std::string last_body;
+    ScriptedTransport t([&](const HttpRequest &r) {
+        last_body = r.body;
+        return respond(200, R"({"access_token": "tok)" + std::to_string(++issued) + R"(", "expires_in": 900})");
+    });
+    FakeEnvironment env;
+    FetchStats stats;
+    RequestRunner runner(t, env, RunnerConfig{}, stats);
+    TokenCache cache;
+    OAuthAuthorizer auth(cache, {"http://auth.test/token", "my client", "s&cret="}, runner, env);
+    EXPECT_EQ(auth.authorization(false), "Bearer tok1");
+    EXPECT_EQ(last_body, "grant_type=client_credentials&client_id=my+client&client_secret=s%26cret%3D");
+    EXPECT_EQ(auth.authorization(false), "Bearer tok1") << "cached";
+    env.now = 900000 - 60000;
+    EXPECT_EQ(auth.authorization(false), "Bearer tok2") << "expired by the margin";
+    EXPECT_EQ(auth.authorization(true), "Bearer tok3") << "refresh on demand";
+    EXPECT_EQ(t.sent.size(), 3u);
+}
+
+TEST(TokenCache, TokenErrorsNeverQuoteTheSecret) {
+    ScriptedTransport t([](const HttpRequest &) { return respond(401, R"({"error": "invalid_client"})"); });
+    FakeEnvironment env;
+    FetchStats stats;
+    RequestRunner runner(t, env, RunnerConfig{}, stats);
+    TokenCache cache;
+    OAuthAuthorizer auth(cache, {"http://auth.test/token", "id", "TOPSECRET"}, runner, env);
+    const std::string message = error_of([&] { auth.authorization(false); });
+    EXPECT_EQ(message, "token request failed: HTTP 401 from POST http://auth.test/token: invalid_client");
+    EXPECT_EQ(message.find("TOPSECRET"), std::string::npos);
+}
+
+TEST(UrlPolicy, OnlyHttpToAllowedHosts) {
+    HostPolicy policy({"API.test", "auth.test"});
+    EXPECT_FALSE(policy.check("https://api.test/x"));
+    EXPECT_FALSE(policy.check("http://AUTH.test:8080/token"));
+    EXPECT_EQ(*policy.check("https://other.test/x"),
+              "host other.test is not allowed (usage_archive.allowed_hosts, or the hosts of registered sources)");
+    EXPECT_EQ(*policy.check("file:///etc/passwd"), "only http and https URLs are fetched, not file");
+    EXPECT_EQ(*policy.check("ftp://api.test/x"), "only http and https URLs are fetched, not ftp");
+    EXPECT_EQ(split_host_list(" a.test,B.test  c.test,"), (std::vector<std::string>{"a.test", "b.test", "c.test"}));
+    EXPECT_EQ(redact_url("https://user:secret@api.test/x?page=1"), "https://api.test/x?page=1");
+}
+
+TEST(ApiErrorText, FindsTheApisWords) {
+    EXPECT_EQ(api_error_text(R"({"isValid": false, "errors": [{"errorMessage": "a"}, {"errorMessage": "b"}]})"), "a; b");
+    EXPECT_EQ(api_error_text(R"({"error": "invalid_client", "error_description": "bad secret"})"), "invalid_client: bad secret");
+    EXPECT_EQ(api_error_text("<html>\nBad Gateway</html>"), "<html> Bad Gateway</html>");
+    EXPECT_EQ(api_error_text(""), "(empty body)");
+    EXPECT_EQ(api_error_text(std::string(1000, 'x')).size(), 303u);
+}

@@ -1,0 +1,97 @@
+#include "fake_http.hpp"
+
+#include "http/usage_fetch.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include <gtest/gtest.h>
+
+using namespace usage_archive;
+using namespace usage_archive::http;
+using test::FakeEnvironment;
+using test::respond;
+using test::ScriptedTransport;
+
+namespace {
+
+long page_of(const HttpRequest &r) { return std::stol(r.url.substr(r.url.find("page=") + 5)); }
+
+// A fleet of `lines` lines served `limit` per page; `grow` extra lines appear after page 0.
+ScriptedTransport fleet(int lines, int limit, int grow = 0) {
+    return ScriptedTransport([=](const HttpRequest &r) {
+        const long page = page_of(r);
+        const int total = page == 0 ? lines : lines + grow;
+        const bool last = (page + 1) * limit >= total;
+        return respond(200, nlohmann::json{{"isValid", true},
+                                           {"content", {{"pageIndex", page}, {"limit", limit}, {"isLastPage", last}, {"totalCount", total}, {"results", nlohmann::json::array()}}}}
+                                .dump());
+    });
+}
+
+} // namespace
+
+TEST(UsageFetch, PageRequestCarriesTheQuery) {
+    StarlinkQuery q{"https://api.test/api/", 250, 2, std::vector<std::string>{"AST-1"}};
+    HttpRequest r = starlink_page_request(q, 3);
+    EXPECT_EQ(r.method, "POST");
+    EXPECT_EQ(r.url, "https://api.test/api/public/v2/data-usage/query?page=3&limit=250");
+    EXPECT_EQ(nlohmann::json::parse(r.body), nlohmann::json::parse(R"({"previousBillingCycles": 2, "serviceLineNumbers": ["AST-1"]})"));
+    q.service_lines.reset();
+    EXPECT_TRUE(nlohmann::json::parse(starlink_page_request(q, 0).body)["serviceLineNumbers"].is_null());
+}
+
+TEST(UsageFetch, FetchesPageZeroThenTheRestConcurrently) {
+    ScriptedTransport t = fleet(2000, 50);
+    FakeEnvironment env;
+    FetchStats stats;
+    RunnerConfig config;
+    config.max_parallel = 4;
+    RequestRunner runner(t, env, config, stats);
+    RateLimiter limiter(250);
+    std::vector<long> pages;
+    core::PayloadParser parser(core::SourceKind::starlink, {});
+    fetch_starlink_usage(runner, nullptr, limiter, StarlinkQuery{"http://api.test", 50, 2, {}},
+                         [&](std::string_view body, const std::string &) {
+                             core::PageInfo info = parser.add(body);
+                             pages.push_back(static_cast<long>(*info.page_index));
+                             return info;
+                         });
+    ASSERT_EQ(pages.size(), 40u);
+    for (long p = 0; p < 40; ++p)
+        EXPECT_EQ(pages[static_cast<std::size_t>(p)], p);
+    EXPECT_EQ(t.batches.front(), 1u) << "page 0 alone";
+    EXPECT_EQ(t.batches[1], 16u) << "then a window of pages handed to the transport at once";
+    EXPECT_EQ(t.parallel[1], 4);
+}
+
+TEST(UsageFetch, KeepsGoingWhenTheFleetGrew) {
+    ScriptedTransport t = fleet(100, 50, 60); // page 0 says 100 lines, later pages 160
+    FakeEnvironment env;
+    FetchStats stats;
+    RequestRunner runner(t, env, RunnerConfig{}, stats);
+    RateLimiter limiter(250);
+    int delivered = 0;
+    core::PayloadParser parser(core::SourceKind::starlink, {});
+    fetch_starlink_usage(runner, nullptr, limiter, StarlinkQuery{"http://api.test", 50, 1, {}},
+                         [&](std::string_view body, const std::string &) {
+                             ++delivered;
+                             return parser.add(body);
+                         });
+    EXPECT_EQ(delivered, 4);
+}
+
+TEST(UsageFetch, SinglePageWhenTheFirstIsTheLast) {
+    ScriptedTransport t = fleet(10, 50);
+    FakeEnvironment env;
+    FetchStats stats;
+    RequestRunner runner(t, env, RunnerConfig{}, stats);
+    RateLimiter limiter(250);
+    int delivered = 0;
+    fetch_starlink_usage(runner, nullptr, limiter, StarlinkQuery{"http://api.test", 50, 1, {}},
+                         [&](std::string_view, const std::string &where) {
+                             ++delivered;
+                             EXPECT_EQ(where, "POST http://api.test/public/v2/data-usage/query?page=0&limit=50");
+                             return core::PageInfo{0, 50, true, 10};
+                         });
+    EXPECT_EQ(delivered, 1);
+}
