@@ -61,4 +61,4 @@ demo:
 	@scripts/demo.sh
 
 bench:
-	@scripts/bench.sh $(BENCH_SIZES)
+	@scripts/bench.sh "$(BENCH_SIZES)"

@@ -1,5 +1,9 @@
 #include "json_sax_frame.hpp"
 
+#include "sax_runner.hpp"
+
+#include <iterator>
+
 namespace usage_archive::core {
 
 std::string join_api_messages(const std::vector<std::string> &messages) {
@@ -12,6 +16,72 @@ std::string join_api_messages(const std::vector<std::string> &messages) {
         out += m;
     }
     return out;
+}
+
+namespace {
+
+// A char iterator that publishes how far the JSON lexer has read.
+class PositionTrackingIterator {
+  public:
+    using iterator_category = std::input_iterator_tag;
+    using value_type = char;
+    using difference_type = std::ptrdiff_t;
+    using pointer = const char *;
+    using reference = const char &;
+
+    PositionTrackingIterator(const char *p, const char **published) : p_(p), published_(published) {}
+    reference operator*() const { return *p_; }
+    PositionTrackingIterator &operator++() {
+        *published_ = ++p_;
+        return *this;
+    }
+    PositionTrackingIterator operator++(int) {
+        PositionTrackingIterator old = *this;
+        ++*this;
+        return old;
+    }
+    bool operator==(const PositionTrackingIterator &o) const { return p_ == o.p_; }
+    bool operator!=(const PositionTrackingIterator &o) const { return p_ != o.p_; }
+
+  private:
+    const char *p_;
+    const char **published_;
+};
+
+// Counts SAX events and stops the parse at the wanted one.
+class EventLocator {
+  public:
+    using json = nlohmann::json;
+    explicit EventLocator(std::size_t target) : target_(target) {}
+    bool null() { return next(); }
+    bool boolean(bool) { return next(); }
+    bool number_integer(json::number_integer_t) { return next(); }
+    bool number_unsigned(json::number_unsigned_t) { return next(); }
+    bool number_float(json::number_float_t, const json::string_t &) { return next(); }
+    bool string(json::string_t &) { return next(); }
+    bool binary(json::binary_t &) { return next(); }
+    bool start_object(std::size_t) { return next(); }
+    bool start_array(std::size_t) { return next(); }
+    bool key(json::string_t &) { return next(); }
+    bool end_object() { return next(); }
+    bool end_array() { return next(); }
+    bool parse_error(std::size_t, const std::string &, const json::exception &) { return false; }
+
+  private:
+    bool next() { return ++seen_ < target_; }
+    std::size_t target_;
+    std::size_t seen_ = 0;
+};
+
+} // namespace
+
+std::size_t offset_of_event(std::string_view text, std::size_t event_index) {
+    const char *cursor = text.data();
+    EventLocator locator(event_index);
+    nlohmann::json::sax_parse(PositionTrackingIterator(text.data(), &cursor),
+                              PositionTrackingIterator(text.data() + text.size(), &cursor), &locator,
+                              nlohmann::json::input_format_t::json, false);
+    return static_cast<std::size_t>(cursor - text.data());
 }
 
 const char *json_type_name(JsonType type) {

@@ -8,40 +8,20 @@
 
 #include <cstddef>
 #include <cstdint>
-#include <iterator>
 #include <string>
 #include <string_view>
 #include <vector>
 
 namespace usage_archive::core {
 
-// A char iterator that publishes how far the JSON lexer has read, so a handler can name the
-// byte offset of the value it is looking at. nlohmann's SAX events carry no position.
-class PositionTrackingIterator {
-  public:
-    using iterator_category = std::input_iterator_tag;
-    using value_type = char;
-    using difference_type = std::ptrdiff_t;
-    using pointer = const char *;
-    using reference = const char &;
-
-    PositionTrackingIterator(const char *p, const char **published) : p_(p), published_(published) {}
-    reference operator*() const { return *p_; }
-    PositionTrackingIterator &operator++() {
-        *published_ = ++p_;
-        return *this;
-    }
-    PositionTrackingIterator operator++(int) {
-        PositionTrackingIterator old = *this;
-        ++*this;
-        return old;
-    }
-    bool operator==(const PositionTrackingIterator &o) const { return p_ == o.p_; }
-    bool operator!=(const PositionTrackingIterator &o) const { return p_ != o.p_; }
-
-  private:
-    const char *p_;
-    const char **published_;
+// A payload that is JSON but not of the expected shape, as found by a handler: the SAX
+// event it happened at, to be turned into a byte offset by run_sax (which re-reads the text up
+// to that event: nlohmann's SAX events carry no position, and tracking one for every
+// character would slow the parse of every valid payload for the sake of the invalid ones).
+struct ShapeMismatch {
+    std::string path;
+    std::string problem;     // "expected an array, found an object"
+    std::size_t event_index; // 1-based count of SAX events up to the offending one
 };
 
 enum class JsonType { null, boolean, number, string, object, array };
@@ -58,12 +38,8 @@ template <typename Ctx> class SaxFrames {
         std::string key;            // objects: the current member name
     };
 
-    SaxFrames(std::string_view text) : begin_(text.data()), cursor_(text.data()) {}
-
-    const char **cursor() { return &cursor_; }
-    PositionTrackingIterator begin_iter() { return {begin_, &cursor_}; }
-    PositionTrackingIterator end_iter(std::string_view text) { return {text.data() + text.size(), &cursor_}; }
-    std::size_t offset() const { return static_cast<std::size_t>(cursor_ - begin_); }
+    // Every SAX event, skipped or not, is counted: the count locates a shape error.
+    void count_event() { ++events_; }
 
     bool skipping() const { return skip_depth_ > 0; }
     bool empty() const { return frames_.empty(); }
@@ -100,15 +76,12 @@ template <typename Ctx> class SaxFrames {
     }
 
     [[noreturn]] void fail_shape(const std::string &expected, JsonType found) const {
-        throw PayloadError(PayloadError::Kind::shape,
-                           "unexpected JSON at byte " + std::to_string(offset()) + " (" + path() + "): expected " +
-                               expected + ", found " + json_type_name(found),
-                           offset(), path());
+        fail("expected " + expected + ", found " + json_type_name(found));
     }
+    [[noreturn]] void fail(const std::string &problem) const { throw ShapeMismatch{path(), problem, events_}; }
 
   private:
-    const char *begin_;
-    const char *cursor_;
+    std::size_t events_ = 0;
     std::vector<Frame> frames_;
     std::size_t skip_depth_ = 0;
 };

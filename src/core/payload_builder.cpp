@@ -34,6 +34,11 @@ std::uint32_t PayloadBuilder::intern_line(std::string_view number) {
     return it->second;
 }
 
+void PayloadBuilder::expect_bytes(std::size_t body_bytes) {
+    constexpr std::size_t kMinBytesPerRecord = 32; // {"date":"2025-10-01","usage_gb":1} and more
+    payload_.records.reserve(payload_.records.size() + body_bytes / kMinBytesPerRecord);
+}
+
 void PayloadBuilder::begin_group() {
     group_first_record_ = payload_.records.size();
     group_first_reason_ = payload_.rejection_reasons.size();

@@ -24,6 +24,10 @@ class PayloadBuilder {
     std::uint32_t intern_line(std::string_view number);
     ServiceLineInfo &line(std::uint32_t index) { return payload_.lines[index]; }
 
+    // Room for the records a body of this size may hold, so a large payload's records are not
+    // copied over and over as the vector grows (reserved pages stay virtual until used).
+    void expect_bytes(std::size_t body_bytes);
+
     void begin_group();
     // A valid record of the current group (line and ordinal are set here).
     void add_record(const UsageRecord &record);

@@ -3,6 +3,7 @@
 namespace usage_archive::core {
 
 PageInfo PayloadParser::add(std::string_view body) {
+    builder_.expect_bytes(body.size());
     if (kind_ == SourceKind::starlink)
         return parse_starlink_body(body, limits_, builder_);
     parse_simple_body(body, limits_, builder_);

@@ -28,8 +28,7 @@ template <typename Derived, typename Ctx> class PayloadSaxHandler {
   public:
     using json = nlohmann::json;
 
-    explicit PayloadSaxHandler(std::string_view text) : frames_(text) {}
-    SaxFrames<Ctx> &frames() { return frames_; }
+    PayloadSaxHandler() = default;
 
     bool null() { return value(JsonType::null); }
     bool boolean(bool v) {
@@ -47,6 +46,7 @@ template <typename Derived, typename Ctx> class PayloadSaxHandler {
     bool start_object(std::size_t) { return start(JsonType::object); }
     bool start_array(std::size_t) { return start(JsonType::array); }
     bool key(json::string_t &k) {
+        frames_.count_event();
         if (!frames_.skipping())
             frames_.top().key.assign(k);
         return true;
@@ -69,8 +69,12 @@ template <typename Derived, typename Ctx> class PayloadSaxHandler {
         number_ = v;
         return value(JsonType::number);
     }
-    bool value(JsonType type) { return frames_.skipping() || self().scalar(type); }
+    bool value(JsonType type) {
+        frames_.count_event();
+        return frames_.skipping() || self().scalar(type);
+    }
     bool start(JsonType type) {
+        frames_.count_event();
         if (frames_.skipping()) {
             frames_.skip_nested();
             return true;
@@ -78,6 +82,7 @@ template <typename Derived, typename Ctx> class PayloadSaxHandler {
         return self().container(type);
     }
     bool finish_container() {
+        frames_.count_event();
         if (frames_.skipping()) {
             frames_.leave_skip();
             return true;
@@ -86,11 +91,20 @@ template <typename Derived, typename Ctx> class PayloadSaxHandler {
     }
 };
 
+// Byte offset reached by the lexer when the event_index-th SAX event is reported.
+std::size_t offset_of_event(std::string_view text, std::size_t event_index);
+
 template <typename Handler> void run_sax(std::string_view text, Handler &handler) {
-    auto &frames = handler.frames();
-    // strict: trailing garbage after the document is an error, like PostgreSQL's json input.
-    nlohmann::json::sax_parse(frames.begin_iter(), frames.end_iter(text), &handler, nlohmann::json::input_format_t::json,
-                              true);
+    try {
+        // strict: trailing garbage after the document is an error, like PostgreSQL's json input.
+        nlohmann::json::sax_parse(text.data(), text.data() + text.size(), &handler,
+                                  nlohmann::json::input_format_t::json, true);
+    } catch (const ShapeMismatch &m) {
+        const std::size_t offset = offset_of_event(text, m.event_index);
+        throw PayloadError(PayloadError::Kind::shape,
+                           "unexpected JSON at byte " + std::to_string(offset) + " (" + m.path + "): " + m.problem,
+                           offset, m.path);
+    }
 }
 
 } // namespace usage_archive::core

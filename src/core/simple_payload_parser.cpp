@@ -11,8 +11,8 @@ enum class Ctx { lines, line, days, day };
 
 class SimpleHandler : public PayloadSaxHandler<SimpleHandler, Ctx> {
   public:
-    SimpleHandler(std::string_view text, const ValidationLimits &limits, PayloadBuilder &builder)
-        : PayloadSaxHandler(text), limits_(limits), builder_(builder) {}
+    SimpleHandler(const ValidationLimits &limits, PayloadBuilder &builder)
+        : limits_(limits), builder_(builder) {}
 
   private:
     friend class PayloadSaxHandler<SimpleHandler, Ctx>;
@@ -112,7 +112,7 @@ class SimpleHandler : public PayloadSaxHandler<SimpleHandler, Ctx> {
 } // namespace
 
 void parse_simple_body(std::string_view text, const ValidationLimits &limits, PayloadBuilder &builder) {
-    SimpleHandler handler(text, limits, builder);
+    SimpleHandler handler(limits, builder);
     run_sax(text, handler);
 }
 

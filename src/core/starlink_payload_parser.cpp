@@ -15,8 +15,8 @@ enum class Ctx { root, envelope, errors, error_item, content, results, result, p
 
 class StarlinkHandler : public PayloadSaxHandler<StarlinkHandler, Ctx> {
   public:
-    StarlinkHandler(std::string_view text, const ValidationLimits &limits, PayloadBuilder &builder)
-        : PayloadSaxHandler(text), limits_(limits), builder_(builder) {}
+    StarlinkHandler(std::size_t text_size, const ValidationLimits &limits, PayloadBuilder &builder)
+        : limits_(limits), text_size_(text_size), builder_(builder) {}
 
     PageInfo finish() {
         if (is_valid_ == false)
@@ -27,7 +27,7 @@ class StarlinkHandler : public PayloadSaxHandler<StarlinkHandler, Ctx> {
                                std::string("unexpected JSON: the data-usage response has ") +
                                    (content_null_ ? "\"content\": null" : "no \"content\" member") +
                                    " although isValid is not false",
-                               frames_.offset(), "$.content");
+                               text_size_, "$.content");
         return page_;
     }
 
@@ -247,10 +247,7 @@ class StarlinkHandler : public PayloadSaxHandler<StarlinkHandler, Ctx> {
     void end_result() {
         if (!has_line_number_) {
             frames_.top().key.clear();
-            throw PayloadError(PayloadError::Kind::shape,
-                               "unexpected JSON at byte " + std::to_string(frames_.offset()) + " (" + frames_.path() +
-                                   "): expected a member \"serviceLineNumber\" in every service line",
-                               frames_.offset(), frames_.path());
+            frames_.fail("expected a member \"serviceLineNumber\" in every service line");
         }
         const std::uint32_t line = builder_.intern_line(line_number_);
         ServiceLineInfo &info = builder_.line(line);
@@ -273,6 +270,7 @@ class StarlinkHandler : public PayloadSaxHandler<StarlinkHandler, Ctx> {
     }
 
     const ValidationLimits &limits_;
+    std::size_t text_size_;
     PayloadBuilder &builder_;
     PageInfo page_;
 
@@ -291,7 +289,7 @@ class StarlinkHandler : public PayloadSaxHandler<StarlinkHandler, Ctx> {
 } // namespace
 
 PageInfo parse_starlink_body(std::string_view text, const ValidationLimits &limits, PayloadBuilder &builder) {
-    StarlinkHandler handler(text, limits, builder);
+    StarlinkHandler handler(text.size(), limits, builder);
     run_sax(text, handler);
     return handler.finish();
 }

@@ -2,6 +2,7 @@
 
 #include "copy_insert.hpp"
 #include "error_bridge.hpp"
+#include "phase_timer.hpp"
 #include "service_line_registry.hpp"
 #include "settings.hpp"
 #include "source_config.hpp"
@@ -71,7 +72,7 @@ WriteBatch build_batch(const core::ParsedPayload &parsed, const std::vector<std:
     return batch;
 }
 
-void write_batch(WriteBatch &batch, std::int64_t run_id, RunCounters &counters) {
+void write_batch(WriteBatch &batch, std::int64_t run_id, RunCounters &counters, PhaseTimer &timer) {
     const core::MilliGb tolerance = core::tolerance_to_milli(settings.tolerance_gb);
     const HistoryTableTraits table = inspect_history_table();
     std::vector<std::size_t> pending(batch.items.size());
@@ -82,14 +83,16 @@ void write_batch(WriteBatch &batch, std::int64_t run_id, RunCounters &counters) 
             throw SqlError(ERRCODE_T_R_SERIALIZATION_FAILURE,
                            "could not archive: other sessions kept changing the same usage rows", {},
                            "Retry the archive run.");
+        timer.start("diff");
         DiffOutcome diff = diff_against_archive(batch, pending, tolerance);
+        timer.start("insert");
         counters.unchanged += diff.unchanged;
         std::vector<std::size_t> retry;
         if (!diff.fresh.empty()) {
             std::optional<std::uint64_t> copied;
             const char *refusal = round == 1 ? table.copy_refusal : "a concurrent insert was detected";
             if (!refusal)
-                copied = copy_insert(batch, diff.fresh, run_id);
+                copied = copy_insert(batch, diff.fresh, run_id, table);
             if (copied) {
                 counters.inserted += *copied;
                 counters.write_method = "copy";
@@ -100,6 +103,7 @@ void write_batch(WriteBatch &batch, std::int64_t run_id, RunCounters &counters) 
                 counters.write_method = "sql";
             }
         }
+        timer.start("update");
         if (!diff.changed.empty()) {
             std::vector<std::size_t> vanished = sql_update(batch, diff.changed, run_id, &counters.updated);
             retry.insert(retry.end(), vanished.begin(), vanished.end());
@@ -117,15 +121,21 @@ ArchiveResult run_archive(const std::string &source_name, const char *entry_poin
     const std::int64_t run_id = start_run(source.name, entry_point);
 
     RunCounters counters;
+    PhaseTimer timer;
+    timer.start("parse");
     core::ParsedPayload parsed = produce_payload(source, produce, counters);
     counters.records = parsed.total_records();
     counters.rejected = parsed.rejected;
     counters.rejected_reasons = std::move(parsed.rejection_reasons);
+    timer.start("collapse");
     counters.collapsed = core::collapse_duplicates(parsed.records);
 
+    timer.start("lines");
     const std::vector<std::int64_t> line_ids = resolve_service_lines(source, parsed.lines);
+    timer.start("batch");
     WriteBatch batch = build_batch(parsed, line_ids, &counters.skipped);
-    write_batch(batch, run_id, counters);
+    write_batch(batch, run_id, counters, timer);
+    timer.stop();
 
     const std::uint64_t accounted = counters.inserted + counters.updated + counters.unchanged + counters.skipped +
                                     counters.rejected + counters.collapsed;
@@ -133,6 +143,9 @@ ArchiveResult run_archive(const std::string &source_name, const char *entry_poin
         throw SqlError(ERRCODE_INTERNAL_ERROR, "usage_archive: counters do not add up to the records in the payload",
                        std::to_string(accounted) + " accounted for, " + std::to_string(counters.records) + " received");
     finish_run(run_id, counters);
+    const std::string timings = timer.summary();
+    const char *t = timings.c_str();
+    pg_call([run_id, t] { elog(DEBUG1, "usage_archive run " INT64_FORMAT ": %s", static_cast<int64>(run_id), t); });
     return ArchiveResult{run_id, std::move(counters)};
 }
 

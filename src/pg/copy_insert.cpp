@@ -1,9 +1,13 @@
 #include "copy_insert.hpp"
 
 #include "error_bridge.hpp"
+#include "owner_rights.hpp"
 #include "settings.hpp"
+#include "sql_arrays.hpp"
 
 #include "core/copy_binary_format.hpp"
+
+#include <algorithm>
 
 extern "C" {
 #include "access/table.h"
@@ -15,6 +19,7 @@ extern "C" {
 #include "parser/parse_node.h"
 #include "parser/parse_relation.h"
 #include "utils/acl.h"
+#include "utils/guc.h"
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
 #include "utils/rls.h"
@@ -134,20 +139,31 @@ std::uint64_t run_copy(Oid relid) {
 HistoryTableTraits inspect_history_table() {
     const Oid relid = history_relid();
     struct Check {
-        bool relkind_ok, has_rules, rls, may_insert, citus;
+        bool relkind_ok, has_rules, rls, may_insert, citus, only_key_triggers;
     };
     const Check c = pg_call([relid] {
         Relation rel = table_open(relid, AccessShareLock);
         Check result;
         result.relkind_ok = rel->rd_rel->relkind == RELKIND_RELATION;
         result.has_rules = rel->rd_rules != nullptr;
+        // Internal triggers of a constraint referencing service_lines are the foreign key's.
+        const Oid parent = get_relname_relid("service_lines", RelationGetNamespace(rel));
+        result.only_key_triggers = true;
+        if (rel->trigdesc)
+            for (int i = 0; i < rel->trigdesc->numtriggers; ++i) {
+                const Trigger &t = rel->trigdesc->triggers[i];
+                if (t.tgenabled == TRIGGER_DISABLED)
+                    continue;
+                if (!t.tgisinternal || !OidIsValid(t.tgconstraint) || t.tgconstrrelid != parent)
+                    result.only_key_triggers = false;
+            }
         table_close(rel, AccessShareLock);
         result.rls = check_enable_rls(relid, InvalidOid, true) == RLS_ENABLED;
         result.may_insert = pg_class_aclcheck(relid, GetUserId(), ACL_INSERT) == ACLCHECK_OK;
         result.citus = OidIsValid(get_extension_oid("citus", true));
         return result;
     });
-    HistoryTableTraits traits{nullptr, c.has_rules};
+    HistoryTableTraits traits{nullptr, c.has_rules, c.only_key_triggers};
     if (settings.write_method == static_cast<int>(WriteMethod::sql))
         traits.copy_refusal = "usage_archive.write_method is sql";
     else if (!c.relkind_ok)
@@ -164,8 +180,48 @@ HistoryTableTraits inspect_history_table() {
     return traits;
 }
 
+namespace {
+
+// The foreign key check of the whole batch: every parent row locked FOR KEY SHARE until the
+// transaction ends (so no one can delete it), and all of them present.
+void lock_parent_lines(const WriteBatch &batch, const std::vector<std::size_t> &which) {
+    std::vector<std::int64_t> ids;
+    for (std::size_t i : which)
+        if (ids.empty() || ids.back() != batch.items[i].line_id)
+            ids.push_back(batch.items[i].line_id);
+    std::sort(ids.begin(), ids.end());
+    ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
+    std::uint64_t found = 0;
+    // As the per-row check would: with the owner's rights, whatever the caller may update.
+    with_owner_rights("usage_archive", "service_lines", [&] {
+        found = spi_execute("SELECT service_line_id FROM usage_archive.service_lines "
+                            "WHERE service_line_id = ANY($1) FOR KEY SHARE",
+                            {int8_array_arg(ids)});
+        spi_free_result();
+    });
+    if (found != ids.size())
+        throw SqlError(ERRCODE_FOREIGN_KEY_VIOLATION,
+                       "insert on table \"daily_usage_history\" violates foreign key constraint "
+                       "\"daily_usage_history_service_line_id_fkey\"",
+                       std::to_string(ids.size() - found) + " service line(s) of the batch are missing from service_lines");
+}
+
+std::uint64_t run_copy_without_row_triggers(Oid relid) {
+    const int nest_level = pg_call([] {
+        const int level = NewGUCNestLevel();
+        (void)set_config_option("session_replication_role", "replica", PGC_SUSET, PGC_S_SESSION, GUC_ACTION_SAVE, true,
+                                0, false);
+        return level;
+    });
+    const std::uint64_t inserted = run_copy(relid); // on an error the subtransaction's abort restores the role
+    pg_call([nest_level] { AtEOXact_GUC(true, nest_level); });
+    return inserted;
+}
+
+} // namespace
+
 std::optional<std::uint64_t> copy_insert(const WriteBatch &batch, const std::vector<std::size_t> &which,
-                                         std::int64_t run_id) {
+                                         std::int64_t run_id, const HistoryTableTraits &traits) {
     const Oid relid = history_relid();
     static CopyFeed feed; // 64 kB: not for the stack
     feed = CopyFeed{&batch, &which, run_id, 0, false, false, 0, 0, {}};
@@ -176,7 +232,13 @@ std::optional<std::uint64_t> copy_insert(const WriteBatch &batch, const std::vec
     MemoryContextSwitchTo(caller_context);
     active_feed = &feed;
     try {
-        const std::uint64_t inserted = run_copy(relid);
+        std::uint64_t inserted;
+        if (traits.only_service_line_key_triggers) {
+            lock_parent_lines(batch, which);
+            inserted = run_copy_without_row_triggers(relid);
+        } else {
+            inserted = run_copy(relid);
+        }
         active_feed = nullptr;
         pg_call([] { ReleaseCurrentSubTransaction(); });
         MemoryContextSwitchTo(caller_context);

@@ -20,6 +20,9 @@ struct HistoryTableTraits {
     const char *copy_refusal;
     // INSERT ... ON CONFLICT is not allowed on a table with INSERT or UPDATE rules.
     bool has_rules;
+    // The table's only triggers are those of its foreign key to service_lines: COPY may then
+    // check that key for the whole batch at once instead of row by row (see copy_insert).
+    bool only_service_line_key_triggers;
 };
 
 HistoryTableTraits inspect_history_table();
@@ -28,7 +31,13 @@ HistoryTableTraits inspect_history_table();
 // Returns nullopt, having rolled the subtransaction back, when another session inserted one
 // of the keys first (unique violation): the caller then writes through SQL, which handles
 // conflicts row by row. Any other error propagates.
+//
+// The foreign key to service_lines is normally checked by a trigger per row: a query, and a
+// FOR KEY SHARE lock of the parent row, for every inserted row, most of a load's time. When
+// those are the table's only triggers, the batch's parents are locked FOR KEY SHARE and
+// counted in one statement (the very guarantee the per-row check gives) and the per-row
+// triggers are skipped for this COPY (session_replication_role = replica, restored after).
 std::optional<std::uint64_t> copy_insert(const WriteBatch &batch, const std::vector<std::size_t> &which,
-                                         std::int64_t run_id);
+                                         std::int64_t run_id, const HistoryTableTraits &traits);
 
 } // namespace usage_archive::pg

@@ -1,13 +1,7 @@
 #include "source_config.hpp"
 
+#include "owner_rights.hpp"
 #include "spi_support.hpp"
-
-extern "C" {
-#include "catalog/namespace.h"
-#include "catalog/pg_class.h"
-#include "utils/lsyscache.h"
-#include "utils/syscache.h"
-}
 
 namespace usage_archive::pg {
 namespace {
@@ -54,31 +48,13 @@ void lock_source_for_archive(const std::string &name) {
 }
 
 std::optional<std::string> load_client_secret(const std::string &name) {
-    const Oid owner = pg_call([] {
-        const Oid relid = get_relname_relid("source_secrets", get_namespace_oid("usage_archive_private", false));
-        HeapTuple tuple = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
-        if (!HeapTupleIsValid(tuple))
-            elog(ERROR, "usage_archive: the secret table is missing");
-        const Oid relowner = reinterpret_cast<Form_pg_class>(GETSTRUCT(tuple))->relowner;
-        ReleaseSysCache(tuple);
-        return relowner;
-    });
-    Oid caller;
-    int context;
-    GetUserIdAndSecContext(&caller, &context);
-    // Like RI triggers: the table owner's rights for this one query, nothing else run meanwhile.
-    SetUserIdAndSecContext(owner, context | SECURITY_LOCAL_USERID_CHANGE | SECURITY_RESTRICTED_OPERATION);
     std::optional<std::string> secret;
-    try {
+    with_owner_rights("usage_archive_private", "source_secrets", [&] {
         if (spi_execute("SELECT client_secret FROM usage_archive_private.source_secrets WHERE source = $1",
                         {text_arg(name)}) > 0)
             secret = spi_text(0, 1);
         spi_free_result();
-    } catch (...) {
-        SetUserIdAndSecContext(caller, context);
-        throw;
-    }
-    SetUserIdAndSecContext(caller, context);
+    });
     return secret;
 }
 

@@ -43,10 +43,26 @@ SpiArg text_arg(const std::string &value);
 SpiArg int8_arg(std::int64_t value);
 SpiArg bool_arg(bool value);
 
+// Runs `fn` (statements that look rows up by primary key, a few thousand at a time) with hash
+// joins, merge joins and sequential scans disabled, restoring the settings afterwards. Right
+// after a large load the planner's statistics still describe an empty table, and it would
+// hash or scan the whole table for a few thousand keyed lookups; index lookups are what
+// these statements need whatever the statistics say.
+template <typename Fn> void with_index_lookups(Fn fn);
+
 // Cursor primitives behind spi_for_each_batch.
 Portal spi_open_cursor(const char *sql, const std::vector<SpiArg> &args);
 std::uint64_t spi_fetch(Portal portal, long rows);
 void spi_close_cursor(Portal portal);
+
+int begin_index_lookups();
+void end_index_lookups(int nest_level);
+
+template <typename Fn> void with_index_lookups(Fn fn) {
+    const int nest_level = begin_index_lookups();
+    fn(); // on an error the aborting transaction restores the settings
+    end_index_lookups(nest_level);
+}
 
 template <typename Each>
 void spi_for_each_batch(const char *sql, const std::vector<SpiArg> &args, long rows_per_fetch, Each each) {

@@ -37,11 +37,8 @@ std::vector<SpiArg> chunk_args(const WriteBatch &batch, const std::vector<std::s
             milli_array_arg(non_billable)};
 }
 
-// Runs `sql` over `which` a chunk at a time; the statement returns (service_line_id,
-// usage_date) of each row it wrote. Returns the items it did not write.
-std::vector<std::size_t> run_chunks(const char *sql, const WriteBatch &batch, const std::vector<std::size_t> &which,
-                                    std::int64_t run_id, std::uint64_t *written) {
-    std::vector<std::size_t> missed;
+void run_chunks_planned(const char *sql, const WriteBatch &batch, const std::vector<std::size_t> &which,
+                        std::int64_t run_id, std::uint64_t *written, std::vector<std::size_t> &missed) {
     MemoryContext chunk_context = pg_call([] {
         return AllocSetContextCreate(CurrentMemoryContext, "usage_archive write chunk", ALLOCSET_DEFAULT_SIZES);
     });
@@ -69,6 +66,14 @@ std::vector<std::size_t> run_chunks(const char *sql, const WriteBatch &batch, co
         }
     }
     pg_call([chunk_context] { MemoryContextDelete(chunk_context); });
+}
+
+// Runs `sql` over `which` a chunk at a time; the statement returns (service_line_id,
+// usage_date) of each row it wrote. Returns the items it did not write.
+std::vector<std::size_t> run_chunks(const char *sql, const WriteBatch &batch, const std::vector<std::size_t> &which,
+                                    std::int64_t run_id, std::uint64_t *written) {
+    std::vector<std::size_t> missed;
+    with_index_lookups([&] { run_chunks_planned(sql, batch, which, run_id, written, missed); });
     return missed;
 }
 
@@ -90,27 +95,25 @@ std::vector<std::size_t> sql_insert(const WriteBatch &batch, const std::vector<s
 
 std::vector<std::size_t> sql_update(const WriteBatch &batch, const std::vector<std::size_t> &which,
                                     std::int64_t run_id, std::uint64_t *updated) {
-    // All parts of one statement see the same snapshot: `old` reads the values the UPDATE
-    // replaces, so the audit row holds exactly what was there.
+    // `old` is a second look at the same rows within one statement, hence under the same
+    // snapshot: the values the UPDATE replaces, for the audit row.
     return run_chunks(
-        "WITH u AS (SELECT * FROM unnest($1::int8[], $2::date[], $3::numeric[], $4::numeric[], $5::numeric[], "
-        "    $6::numeric[], $7::numeric[]) AS u(id, d, c, p, o, s, n)), "
-        "old AS MATERIALIZED (SELECT h.* FROM usage_archive.daily_usage_history h "
-        "    JOIN u ON h.service_line_id = u.id AND h.usage_date = u.d), "
-        "upd AS (UPDATE usage_archive.daily_usage_history h SET consumed_gb = u.c, priority_gb = u.p, "
+        "WITH upd AS (UPDATE usage_archive.daily_usage_history h SET consumed_gb = u.c, priority_gb = u.p, "
         "    opt_in_priority_gb = u.o, standard_gb = u.s, non_billable_gb = u.n, updated_at = now(), last_run_id = $8 "
-        "    FROM u WHERE h.service_line_id = u.id AND h.usage_date = u.d "
-        "    RETURNING h.service_line_id, h.usage_date, h.consumed_gb, h.priority_gb, h.opt_in_priority_gb, "
-        "              h.standard_gb, h.non_billable_gb) "
+        "  FROM unnest($1::int8[], $2::date[], $3::numeric[], $4::numeric[], $5::numeric[], $6::numeric[], "
+        "              $7::numeric[]) AS u(id, d, c, p, o, s, n) "
+        "  JOIN usage_archive.daily_usage_history old ON old.service_line_id = u.id AND old.usage_date = u.d "
+        "  WHERE h.service_line_id = u.id AND h.usage_date = u.d "
+        "  RETURNING h.service_line_id, h.usage_date, old.consumed_gb AS old_c, h.consumed_gb AS new_c, "
+        "    old.priority_gb AS old_p, h.priority_gb AS new_p, old.opt_in_priority_gb AS old_o, "
+        "    h.opt_in_priority_gb AS new_o, old.standard_gb AS old_s, h.standard_gb AS new_s, "
+        "    old.non_billable_gb AS old_n, h.non_billable_gb AS new_n) "
         "INSERT INTO usage_archive.usage_corrections (run_id, service_line_id, usage_date, "
         "    old_consumed_gb, new_consumed_gb, old_priority_gb, new_priority_gb, "
         "    old_opt_in_priority_gb, new_opt_in_priority_gb, old_standard_gb, new_standard_gb, "
         "    old_non_billable_gb, new_non_billable_gb) "
-        "SELECT $8, upd.service_line_id, upd.usage_date, old.consumed_gb, upd.consumed_gb, "
-        "    old.priority_gb, upd.priority_gb, old.opt_in_priority_gb, upd.opt_in_priority_gb, "
-        "    old.standard_gb, upd.standard_gb, old.non_billable_gb, upd.non_billable_gb "
-        "FROM upd JOIN old ON old.service_line_id = upd.service_line_id AND old.usage_date = upd.usage_date "
-        "RETURNING service_line_id, usage_date",
+        "SELECT $8, service_line_id, usage_date, old_c, new_c, old_p, new_p, old_o, new_o, old_s, new_s, old_n, new_n "
+        "FROM upd RETURNING service_line_id, usage_date",
         batch, which, run_id, updated);
 }
 
