@@ -172,7 +172,8 @@ CurlTransport::~CurlTransport() {
         curl_multi_cleanup(static_cast<CURLM *>(multi_));
 }
 
-std::vector<HttpResponse> CurlTransport::perform(const std::vector<HttpRequest> &requests, int max_parallel) {
+void CurlTransport::perform(const std::vector<HttpRequest> &requests, int max_parallel,
+                            const ResponseHandler &on_response) {
     CURLM *multi = static_cast<CURLM *>(multi_);
     std::vector<HttpResponse> responses(requests.size());
     std::vector<Transfer> transfers(requests.size());
@@ -182,30 +183,56 @@ std::vector<HttpResponse> CurlTransport::perform(const std::vector<HttpRequest> 
         transfers[i].max_bytes = options_.max_response_bytes;
         transfers[i].env = &env_;
     }
+    // Whatever ends this call (a handler's exception included), no transfer stays behind.
+    struct Cleanup {
+        CURLM *multi;
+        std::vector<Transfer> &transfers;
+        ~Cleanup() {
+            for (Transfer &t : transfers)
+                if (t.easy) {
+                    curl_multi_remove_handle(multi, t.easy);
+                    curl_easy_cleanup(t.easy);
+                    curl_slist_free_all(t.headers);
+                    t.easy = nullptr;
+                }
+        }
+    } cleanup{multi, transfers};
+    auto deliver = [&](Transfer &t) { on_response(static_cast<std::size_t>(&t - transfers.data()), *t.response); };
     if (!multi) {
-        for (HttpResponse &r : responses)
-            r.failure = TransportFailure::other, r.failure_detail = "could not create a libcurl multi handle";
-        return responses;
+        for (Transfer &t : transfers) {
+            t.response->failure = TransportFailure::other;
+            t.response->failure_detail = "could not create a libcurl multi handle";
+            deliver(t);
+        }
+        return;
     }
     const std::size_t parallel = static_cast<std::size_t>(std::max(1, max_parallel));
     std::size_t next = 0, active = 0;
     auto start_more = [&] {
         // Transfers are started only when a slot is free, so a queued one's timeout does not
-        // run while it waits for its turn.
-        while (active < parallel && next < transfers.size())
-            if (start(multi, transfers[next++], options_))
+        // run while it waits for its turn. A refused URL never starts: its answer is immediate.
+        while (active < parallel && next < transfers.size()) {
+            Transfer &t = transfers[next++];
+            if (start(multi, t, options_))
                 ++active;
+            else
+                deliver(t);
+        }
     };
     start_more();
     while (active > 0) {
         if (env_.should_abort()) {
-            for (Transfer &t : transfers) {
+            for (std::size_t i = 0; i < transfers.size(); ++i) {
+                Transfer &t = transfers[i];
                 if (t.easy)
                     finish(multi, t, CURLE_ABORTED_BY_CALLBACK);
-                if (t.response->failure == TransportFailure::none && !t.response->ok())
+                else if (i >= next)
                     t.response->failure = TransportFailure::aborted, t.response->failure_detail = "cancelled";
+                else
+                    continue; // already delivered
+                deliver(t);
             }
-            return responses;
+            return;
         }
         int running = 0;
         curl_multi_perform(multi, &running);
@@ -217,13 +244,13 @@ std::vector<HttpResponse> CurlTransport::perform(const std::vector<HttpRequest> 
             curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, reinterpret_cast<char **>(&t));
             finish(multi, *t, msg->data.result);
             --active;
+            start_more(); // keep the slots full before spending time on this response
+            deliver(*t);
         }
         start_more();
         if (active > 0)
             curl_multi_poll(multi, nullptr, 0, kPollMs, nullptr);
     }
-    // Requests never started (refused URLs) already carry their failure.
-    return responses;
 }
 
 } // namespace usage_archive::http

@@ -26,7 +26,7 @@ class CurlTransport : public HttpTransport {
     CurlTransport(const CurlTransport &) = delete;
     CurlTransport &operator=(const CurlTransport &) = delete;
 
-    std::vector<HttpResponse> perform(const std::vector<HttpRequest> &requests, int max_parallel) override;
+    void perform(const std::vector<HttpRequest> &requests, int max_parallel, const ResponseHandler &on_response) override;
 
   private:
     CurlOptions options_;

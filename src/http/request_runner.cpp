@@ -52,7 +52,8 @@ void RequestRunner::wait(std::int64_t ms) {
     }
 }
 
-std::vector<HttpResponse> RequestRunner::run(std::vector<HttpRequest> requests, Authorizer *auth, RateLimiter *limiter) {
+std::vector<HttpResponse> RequestRunner::run(std::vector<HttpRequest> requests, Authorizer *auth, RateLimiter *limiter,
+                                             const SuccessHandler &on_success) {
     const std::size_t n = requests.size();
     std::vector<HttpResponse> results(n);
     std::vector<int> retries(n, 0), redirects(n, 0);
@@ -83,21 +84,22 @@ std::vector<HttpResponse> RequestRunner::run(std::vector<HttpRequest> requests, 
             if (limiter)
                 limiter->record(env_.now_ms());
         }
-        std::vector<HttpResponse> got = transport_.perform(sending, config_.max_parallel);
         stats_.requests += sending.size();
 
         std::int64_t backoff = 0;
         bool refreshed_this_round = false;
         std::string fresh_authorization;
-        for (std::size_t k = 0; k < batch.size(); ++k) {
+        transport_.perform(sending, config_.max_parallel, [&](std::size_t k, HttpResponse &response) {
             const std::size_t i = batch[k];
-            HttpResponse &response = got[k];
             stats_.bytes_received += response.body.size();
             if (response.failure != TransportFailure::none)
                 fail_transport(requests[i], response);
             if (response.ok()) {
-                results[i] = std::move(response);
-                continue;
+                if (on_success)
+                    on_success(i, response);
+                else
+                    results[i] = std::move(response);
+                return;
             }
             const long status = response.status;
             if (is_redirect(status) && response.header("location")) {
@@ -117,7 +119,7 @@ std::vector<HttpResponse> RequestRunner::run(std::vector<HttpRequest> requests, 
                     requests[i].body.clear();
                 }
                 later.push_back(i);
-                continue;
+                return;
             }
             if (status == 401 && auth && !reauthorized[i]) {
                 // An expired or revoked token: one new token, one more try (per request).
@@ -129,7 +131,7 @@ std::vector<HttpResponse> RequestRunner::run(std::vector<HttpRequest> requests, 
                 reauthorized[i] = true;
                 ++stats_.retries;
                 later.push_back(i);
-                continue;
+                return;
             }
             if (is_retryable_status(status) && retries[i] < config_.retry.max_retries) {
                 ++retries[i];
@@ -139,13 +141,13 @@ std::vector<HttpResponse> RequestRunner::run(std::vector<HttpRequest> requests, 
                     retry_after = parse_retry_after_ms(*h, unix_now_ms());
                 backoff = std::max(backoff, retry_delay_ms(config_.retry, retries[i], env_.random_unit(), retry_after));
                 later.push_back(i);
-                continue;
+                return;
             }
             std::string message = "HTTP " + std::to_string(status) + " from " + describe_request(requests[i]);
             if (retries[i] > 0)
                 message += " after " + std::to_string(retries[i]) + " retries";
             throw HttpError(HttpError::Kind::status, message + ": " + api_error_text(response.body), status);
-        }
+        });
         if (refreshed_this_round)
             for (std::size_t i : later)
                 set_header(requests[i], "Authorization", fresh_authorization);

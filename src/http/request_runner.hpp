@@ -8,6 +8,7 @@
 #include "transport.hpp"
 #include "url_policy.hpp"
 
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -32,10 +33,16 @@ class RequestRunner {
     RequestRunner(HttpTransport &transport, RunEnvironment &env, RunnerConfig config, FetchStats &stats)
         : transport_(transport), env_(env), config_(config), stats_(stats) {}
 
+    // Called with each successful (2xx) response as soon as it arrives; its index is the
+    // request's position in run()'s list.
+    using SuccessHandler = std::function<void(std::size_t index, HttpResponse &response)>;
+
     // Performs the requests concurrently and returns their 2xx responses in order, or throws
     // HttpError for the first one that cannot succeed. With `auth`, every request carries its
-    // Authorization header. With `limiter`, requests are spaced to its budget.
-    std::vector<HttpResponse> run(std::vector<HttpRequest> requests, Authorizer *auth, RateLimiter *limiter);
+    // Authorization header. With `limiter`, requests are spaced to its budget. With
+    // `on_success`, successful responses go to it as they arrive instead of being returned.
+    std::vector<HttpResponse> run(std::vector<HttpRequest> requests, Authorizer *auth, RateLimiter *limiter,
+                                  const SuccessHandler &on_success = {});
 
   private:
     void wait(std::int64_t ms);

@@ -6,6 +6,7 @@
 #include "http_types.hpp"
 
 #include <cstdint>
+#include <functional>
 #include <vector>
 
 namespace usage_archive::http {
@@ -23,13 +24,18 @@ class RunEnvironment {
     virtual double random_unit() = 0;
 };
 
+// Called once per request, as soon as its transfer ends (completion order), with its index
+// in the request list. The handler may take its time (parse the body): the other transfers
+// go on arriving meanwhile. What it throws ends perform() and propagates.
+using ResponseHandler = std::function<void(std::size_t index, HttpResponse &response)>;
+
 class HttpTransport {
   public:
     virtual ~HttpTransport() = default;
-    // Performs the requests, at most max_parallel at a time, and returns one response per
-    // request in the same order. Never throws for a failed transfer: that is the response's
-    // `failure`. Returns promptly with TransportFailure::aborted once should_abort() holds.
-    virtual std::vector<HttpResponse> perform(const std::vector<HttpRequest> &requests, int max_parallel) = 0;
+    // Performs the requests, at most max_parallel at a time. A failed transfer is not an
+    // exception but a response with `failure` set. Once should_abort() holds, the transfers
+    // still running end promptly with TransportFailure::aborted.
+    virtual void perform(const std::vector<HttpRequest> &requests, int max_parallel, const ResponseHandler &on_response) = 0;
 };
 
 } // namespace usage_archive::http

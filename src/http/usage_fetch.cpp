@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
+#include <map>
 
 namespace usage_archive::http {
 namespace {
@@ -43,17 +44,23 @@ void fetch_starlink_usage(RequestRunner &runner, Authorizer *auth, RateLimiter &
     if (info.total_count) {
         const std::int64_t limit = std::max<std::int64_t>(1, info.limit.value_or(query.page_limit));
         const std::int64_t planned = std::min(kMaxPages, (*info.total_count + limit - 1) / limit);
-        // A window of pages per round: concurrency without holding every body at once.
-        const std::int64_t window = 16;
-        while (next < planned) {
-            std::vector<HttpRequest> requests;
-            for (std::int64_t p = next; p < std::min(planned, next + window); ++p)
-                requests.push_back(starlink_page_request(query, p));
-            std::vector<HttpResponse> got = runner.run(requests, auth, &limiter);
-            for (std::size_t k = 0; k < got.size(); ++k)
-                deliver(sink, requests[k], got[k], &info);
-            next += static_cast<std::int64_t>(requests.size());
-        }
+        std::vector<HttpRequest> requests;
+        for (std::int64_t p = next; p < planned; ++p)
+            requests.push_back(starlink_page_request(query, p));
+        // Pages are parsed as they arrive, while the later ones are still in flight, but in
+        // page order: a page that overtakes an earlier one waits for it. The order decides
+        // which of two copies of a day wins, so it must not depend on network timing.
+        std::map<std::size_t, HttpResponse> early;
+        std::size_t in_order = 0;
+        runner.run(requests, auth, &limiter, [&](std::size_t i, HttpResponse &response) {
+            early.emplace(i, std::move(response));
+            for (auto it = early.find(in_order); it != early.end(); it = early.find(in_order)) {
+                deliver(sink, requests[in_order], it->second, &info);
+                early.erase(it);
+                ++in_order;
+            }
+        });
+        next = planned;
         if (info.is_last_page.value_or(true))
             return;
     }

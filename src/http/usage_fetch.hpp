@@ -26,8 +26,9 @@ struct StarlinkQuery {
 using PageSink = std::function<core::PageInfo(std::string_view body, const std::string &where)>;
 
 // Page 0 first; from its totalCount the remaining pages are planned and fetched
-// concurrently, a window at a time; if the last planned page does not say isLastPage,
-// fetching goes on page by page until one does (the fleet grew meanwhile).
+// concurrently, each parsed as soon as it and the pages before it have arrived; if the last
+// planned page does not say isLastPage, fetching goes on page by page until one does (the
+// fleet grew meanwhile).
 void fetch_starlink_usage(RequestRunner &runner, Authorizer *auth, RateLimiter &limiter, const StarlinkQuery &query,
                           const PageSink &sink);
 

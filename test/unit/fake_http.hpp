@@ -31,15 +31,15 @@ class ScriptedTransport : public http::HttpTransport {
     using Handler = std::function<http::HttpResponse(const http::HttpRequest &)>;
     explicit ScriptedTransport(Handler handler) : handler_(std::move(handler)) {}
 
-    std::vector<http::HttpResponse> perform(const std::vector<http::HttpRequest> &requests, int max_parallel) override {
+    void perform(const std::vector<http::HttpRequest> &requests, int max_parallel,
+                 const http::ResponseHandler &on_response) override {
         batches.push_back(requests.size());
         parallel.push_back(max_parallel);
-        std::vector<http::HttpResponse> out;
-        for (const auto &r : requests) {
-            sent.push_back(r);
-            out.push_back(handler_(r));
+        for (std::size_t i = 0; i < requests.size(); ++i) {
+            sent.push_back(requests[i]);
+            http::HttpResponse response = handler_(requests[i]);
+            on_response(i, response);
         }
-        return out;
     }
 
     std::vector<http::HttpRequest> sent;
