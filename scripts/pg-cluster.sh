@@ -27,7 +27,6 @@ port = $port
 listen_addresses = ''
 unix_socket_directories = '$dir'
 fsync = off
-shared_buffers = 256MB
 max_wal_size = 8GB
 checkpoint_timeout = 30min
 CONF
