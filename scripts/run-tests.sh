@@ -2,7 +2,7 @@
 # make test: every suite, against real servers (PostgreSQL, and the mock vendor API for
 # HTTP), ending with each runner's own summary:
 #   mock API self-test (python unittest), unit tests (ctest), regression tests (pg_regress),
-#   isolation tests (pg_isolation_regress), TAP tests (prove).
+#   isolation tests (pg_isolation_regress), a benchmark smoke run, TAP tests (prove).
 # Runs them all even when one fails, and exits non-zero if any failed.
 set -uo pipefail
 source "$(dirname "$0")/common.sh"
@@ -47,6 +47,9 @@ source "$work/pg/env"
 # The regression tests of archive_usage talk to the mock API: 20 service lines.
 start_mock_api "$work/mock" --lines 20 || exit 1
 run "regression and isolation tests" make -s installcheck
+
+# The benchmark suite in smoke mode, so it cannot rot (it measures, it asserts nothing).
+run "benchmark smoke run" env BENCH_OUT="$work/bench-smoke.md" "$repo_root/scripts/bench.sh" 10000
 
 pgxs_dir=$(dirname "$(pg_config --pgxs)")/..
 run "TAP tests" as_server_user env PATH="$PATH" TESTDIR="$stage" PG_REGRESS="$pgxs_dir/test/regress/pg_regress" \
