@@ -64,6 +64,14 @@ SELECT l.service_line_number, count(h.*) FROM usage_archive.service_lines l
 LEFT JOIN usage_archive.daily_usage_history h USING (service_line_id)
 WHERE l.source = 'story_closed' GROUP BY 1 ORDER BY 1;
 
+-- Several archives in one statement: each sees the lines the ones before it registered.
+CREATE TEMP TABLE staging (n int, body text);
+INSERT INTO staging VALUES (1, '{"SL-NEW": {"daily_usage": [{"date": "2025-10-01", "usage_gb": 1}]}}'),
+                           (2, '{"SL-NEW": {"daily_usage": [{"date": "2025-10-02", "usage_gb": 2}]}}');
+SELECT n, r.inserted, r.unchanged, r.skipped FROM staging, LATERAL usage_archive.archive_payload('story', body) AS r ORDER BY n;
+SELECT count(*) AS rows, count(DISTINCT service_line_id) AS lines FROM usage_archive.daily_usage_history h
+JOIN usage_archive.service_lines l USING (service_line_id) WHERE l.service_line_number = 'SL-NEW';
+
 -- Every run left its row.
 SELECT source, status, entry_point, records, inserted, updated, unchanged, skipped, rejected, collapsed,
        finished_at >= started_at AS timed

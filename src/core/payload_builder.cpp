@@ -1,5 +1,7 @@
 #include "payload_builder.hpp"
 
+#include <algorithm>
+
 namespace usage_archive::core {
 
 void assign_raw(RawNumber &field, JsonType type, double number, const std::string *text) {
@@ -36,7 +38,10 @@ std::uint32_t PayloadBuilder::intern_line(std::string_view number) {
 
 void PayloadBuilder::expect_bytes(std::size_t body_bytes) {
     constexpr std::size_t kMinBytesPerRecord = 32; // {"date":"2025-10-01","usage_gb":1} and more
-    payload_.records.reserve(payload_.records.size() + body_bytes / kMinBytesPerRecord);
+    std::vector<UsageRecord> &records = payload_.records;
+    const std::size_t wanted = records.size() + body_bytes / kMinBytesPerRecord;
+    if (wanted > records.capacity()) // grow geometrically: pages must not copy the records each time
+        records.reserve(std::max(wanted, 2 * records.capacity()));
 }
 
 void PayloadBuilder::begin_group() {

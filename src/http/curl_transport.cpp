@@ -174,6 +174,15 @@ CurlTransport::~CurlTransport() {
 
 void CurlTransport::perform(const std::vector<HttpRequest> &requests, int max_parallel,
                             const ResponseHandler &on_response) {
+    // One multi loop at a time: a handler that fetched through this transport again would
+    // read the outer loop's completions.
+    if (performing_)
+        throw HttpError(HttpError::Kind::transport, "internal error: the HTTP transport was re-entered");
+    struct Performing {
+        bool &flag;
+        explicit Performing(bool &f) : flag(f) { flag = true; }
+        ~Performing() { flag = false; }
+    } performing(performing_);
     CURLM *multi = static_cast<CURLM *>(multi_);
     std::vector<HttpResponse> responses(requests.size());
     std::vector<Transfer> transfers(requests.size());

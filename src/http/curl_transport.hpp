@@ -32,6 +32,7 @@ class CurlTransport : public HttpTransport {
     CurlOptions options_;
     RunEnvironment &env_;
     void *multi_; // CURLM*, kept for its connection cache
+    bool performing_ = false;
 };
 
 } // namespace usage_archive::http

@@ -87,8 +87,7 @@ std::vector<HttpResponse> RequestRunner::run(std::vector<HttpRequest> requests, 
         stats_.requests += sending.size();
 
         std::int64_t backoff = 0;
-        bool refreshed_this_round = false;
-        std::string fresh_authorization;
+        bool refresh_token = false;
         transport_.perform(sending, config_.max_parallel, [&](std::size_t k, HttpResponse &response) {
             const std::size_t i = batch[k];
             stats_.bytes_received += response.body.size();
@@ -122,12 +121,9 @@ std::vector<HttpResponse> RequestRunner::run(std::vector<HttpRequest> requests, 
                 return;
             }
             if (status == 401 && auth && !reauthorized[i]) {
-                // An expired or revoked token: one new token, one more try (per request).
-                if (!refreshed_this_round) {
-                    fresh_authorization = auth->authorization(true);
-                    refreshed_this_round = true;
-                }
-                set_header(requests[i], "Authorization", fresh_authorization);
+                // An expired or revoked token: one new token (fetched once the transfers of this
+                // round are done: the transport is busy), one more try (per request).
+                refresh_token = true;
                 reauthorized[i] = true;
                 ++stats_.retries;
                 later.push_back(i);
@@ -148,9 +144,11 @@ std::vector<HttpResponse> RequestRunner::run(std::vector<HttpRequest> requests, 
                 message += " after " + std::to_string(retries[i]) + " retries";
             throw HttpError(HttpError::Kind::status, message + ": " + api_error_text(response.body), status);
         });
-        if (refreshed_this_round)
+        if (refresh_token) {
+            const std::string fresh = auth->authorization(true);
             for (std::size_t i : later)
-                set_header(requests[i], "Authorization", fresh_authorization);
+                set_header(requests[i], "Authorization", fresh);
+        }
         if (backoff > 0)
             wait(backoff);
         std::sort(later.begin(), later.end());

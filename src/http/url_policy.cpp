@@ -118,6 +118,10 @@ std::optional<std::string> check_redirect(const std::string &from, const std::st
         return "redirect to another host (" + b->host + ") refused";
     if (a->scheme == "https" && b->scheme == "http")
         return "redirect from https to http refused";
+    // Another port is another server; only the usual upgrade of http:80 to https:443 is fine.
+    const bool upgrade = a->scheme == "http" && a->port == "80" && b->scheme == "https" && b->port == "443";
+    if (a->port != b->port && !upgrade)
+        return "redirect to another port (" + b->port + ") refused";
     return std::nullopt;
 }
 

@@ -40,8 +40,8 @@ class HostPolicy {
 // Splits usage_archive.allowed_hosts ("a.example, b.example") into host names.
 std::vector<std::string> split_host_list(const std::string &setting);
 
-// A redirect from `from` to `to` is followed only to the same host and without a downgrade
-// from https to http; otherwise the reason it is refused.
+// A redirect from `from` to `to` is followed only to the same host and port (or from
+// http:80 to https:443) and without a downgrade from https to http; otherwise the reason.
 std::optional<std::string> check_redirect(const std::string &from, const std::string &to);
 
 } // namespace usage_archive::http

@@ -10,6 +10,9 @@ namespace {
 
 // A runaway guard: no real fleet needs more pages than this at the API's 250 lines a page.
 constexpr std::int64_t kMaxPages = 100000;
+// Pages handed to the transport at once: enough to keep max_concurrent_requests transfers
+// busy between parses, few enough that waiting bodies stay a few dozen megabytes.
+constexpr std::int64_t kPageWindow = 32;
 
 void deliver(const PageSink &sink, const HttpRequest &request, const HttpResponse &response, core::PageInfo *info) {
     core::PageInfo got = sink(response.body, describe_request(request));
@@ -44,23 +47,26 @@ void fetch_starlink_usage(RequestRunner &runner, Authorizer *auth, RateLimiter &
     if (info.total_count) {
         const std::int64_t limit = std::max<std::int64_t>(1, info.limit.value_or(query.page_limit));
         const std::int64_t planned = std::min(kMaxPages, (*info.total_count + limit - 1) / limit);
-        std::vector<HttpRequest> requests;
-        for (std::int64_t p = next; p < planned; ++p)
-            requests.push_back(starlink_page_request(query, p));
         // Pages are parsed as they arrive, while the later ones are still in flight, but in
         // page order: a page that overtakes an earlier one waits for it. The order decides
-        // which of two copies of a day wins, so it must not depend on network timing.
-        std::map<std::size_t, HttpResponse> early;
-        std::size_t in_order = 0;
-        runner.run(requests, auth, &limiter, [&](std::size_t i, HttpResponse &response) {
-            early.emplace(i, std::move(response));
-            for (auto it = early.find(in_order); it != early.end(); it = early.find(in_order)) {
-                deliver(sink, requests[in_order], it->second, &info);
-                early.erase(it);
-                ++in_order;
-            }
-        });
-        next = planned;
+        // which of two copies of a day wins, so it must not depend on network timing. A window
+        // bounds how many bodies can wait so (a retried early page holds the later ones back).
+        while (next < planned) {
+            std::vector<HttpRequest> requests;
+            for (std::int64_t p = next; p < std::min(planned, next + kPageWindow); ++p)
+                requests.push_back(starlink_page_request(query, p));
+            std::map<std::size_t, HttpResponse> early;
+            std::size_t in_order = 0;
+            runner.run(requests, auth, &limiter, [&](std::size_t i, HttpResponse &response) {
+                early.emplace(i, std::move(response));
+                for (auto it = early.find(in_order); it != early.end(); it = early.find(in_order)) {
+                    deliver(sink, requests[in_order], it->second, &info);
+                    early.erase(it);
+                    ++in_order;
+                }
+            });
+            next += static_cast<std::int64_t>(requests.size());
+        }
         if (info.is_last_page.value_or(true))
             return;
     }

@@ -26,7 +26,8 @@ struct StarlinkQuery {
 using PageSink = std::function<core::PageInfo(std::string_view body, const std::string &where)>;
 
 // Page 0 first; from its totalCount the remaining pages are planned and fetched
-// concurrently, each parsed as soon as it and the pages before it have arrived; if the last
+// concurrently (32 at a time), each parsed as soon as it and the pages before it have
+// arrived; if the last
 // planned page does not say isLastPage, fetching goes on page by page until one does (the
 // fleet grew meanwhile).
 void fetch_starlink_usage(RequestRunner &runner, Authorizer *auth, RateLimiter &limiter, const StarlinkQuery &query,

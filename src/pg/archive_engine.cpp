@@ -90,7 +90,7 @@ void write_batch(WriteBatch &batch, std::int64_t run_id, RunCounters &counters, 
         std::vector<std::size_t> retry;
         if (!diff.fresh.empty()) {
             std::optional<std::uint64_t> copied;
-            const char *refusal = round == 1 ? table.copy_refusal : "a concurrent insert was detected";
+            const char *refusal = round == 1 ? table.copy_refusal : "COPY was not possible in an earlier round";
             if (!refusal)
                 copied = copy_insert(batch, diff.fresh, run_id, table);
             if (copied) {

@@ -136,13 +136,18 @@ std::uint64_t run_copy(Oid relid) {
 
 } // namespace
 
-HistoryTableTraits inspect_history_table() {
+namespace {
+
+// What decides between COPY and SQL, read with the given lock on the table. With
+// RowExclusiveLock (kept until the transaction ends) nobody can add a trigger, a rule or
+// row-level security before the COPY is done.
+HistoryTableTraits examine_history_table(LOCKMODE lockmode) {
     const Oid relid = history_relid();
     struct Check {
         bool relkind_ok, has_rules, rls, may_insert, citus, only_key_triggers;
     };
-    const Check c = pg_call([relid] {
-        Relation rel = table_open(relid, AccessShareLock);
+    const Check c = pg_call([relid, lockmode] {
+        Relation rel = table_open(relid, lockmode);
         Check result;
         result.relkind_ok = rel->rd_rel->relkind == RELKIND_RELATION;
         result.has_rules = rel->rd_rules != nullptr;
@@ -157,7 +162,7 @@ HistoryTableTraits inspect_history_table() {
                 if (!t.tgisinternal || !OidIsValid(t.tgconstraint) || t.tgconstrrelid != parent)
                     result.only_key_triggers = false;
             }
-        table_close(rel, AccessShareLock);
+        table_close(rel, lockmode == AccessShareLock ? AccessShareLock : NoLock);
         result.rls = check_enable_rls(relid, InvalidOid, true) == RLS_ENABLED;
         result.may_insert = pg_class_aclcheck(relid, GetUserId(), ACL_INSERT) == ACLCHECK_OK;
         result.citus = OidIsValid(get_extension_oid("citus", true));
@@ -180,6 +185,10 @@ HistoryTableTraits inspect_history_table() {
     return traits;
 }
 
+} // namespace
+
+HistoryTableTraits inspect_history_table() { return examine_history_table(AccessShareLock); }
+
 namespace {
 
 // The foreign key check of the whole batch: every parent row locked FOR KEY SHARE until the
@@ -195,7 +204,7 @@ void lock_parent_lines(const WriteBatch &batch, const std::vector<std::size_t> &
     // As the per-row check would: with the owner's rights, whatever the caller may update.
     with_owner_rights("usage_archive", "service_lines", [&] {
         found = spi_execute("SELECT service_line_id FROM usage_archive.service_lines "
-                            "WHERE service_line_id = ANY($1) FOR KEY SHARE",
+                            "WHERE service_line_id OPERATOR(pg_catalog.=) ANY ($1) FOR KEY SHARE",
                             {int8_array_arg(ids)});
         spi_free_result();
     });
@@ -228,10 +237,26 @@ std::optional<std::uint64_t> copy_insert(const WriteBatch &batch, const std::vec
 
     MemoryContext caller_context = CurrentMemoryContext;
     ResourceOwner caller_owner = CurrentResourceOwner;
+    auto leave_subtransaction = [&](bool commit) {
+        active_feed = nullptr;
+        if (commit)
+            pg_call([] { ReleaseCurrentSubTransaction(); });
+        else
+            pg_call([] { RollbackAndReleaseCurrentSubTransaction(); });
+        MemoryContextSwitchTo(caller_context);
+        CurrentResourceOwner = caller_owner;
+    };
     pg_call([] { BeginInternalSubTransaction(nullptr); });
     MemoryContextSwitchTo(caller_context);
-    active_feed = &feed;
     try {
+        // The decision to use COPY was taken without a lasting lock; confirm it now that the
+        // table is locked against new triggers, rules and policies until the run commits.
+        const HistoryTableTraits now = examine_history_table(RowExclusiveLock);
+        if (now.copy_refusal || now.only_service_line_key_triggers != traits.only_service_line_key_triggers) {
+            leave_subtransaction(false);
+            return std::nullopt;
+        }
+        active_feed = &feed;
         std::uint64_t inserted;
         if (traits.only_service_line_key_triggers) {
             lock_parent_lines(batch, which);
@@ -239,18 +264,17 @@ std::optional<std::uint64_t> copy_insert(const WriteBatch &batch, const std::vec
         } else {
             inserted = run_copy(relid);
         }
-        active_feed = nullptr;
-        pg_call([] { ReleaseCurrentSubTransaction(); });
-        MemoryContextSwitchTo(caller_context);
-        CurrentResourceOwner = caller_owner;
+        leave_subtransaction(true);
         return inserted;
     } catch (const PgError &e) {
-        active_feed = nullptr;
-        pg_call([] { RollbackAndReleaseCurrentSubTransaction(); });
-        MemoryContextSwitchTo(caller_context);
-        CurrentResourceOwner = caller_owner;
+        leave_subtransaction(false);
         if (e.sqlstate() == ERRCODE_UNIQUE_VIOLATION)
             return std::nullopt;
+        throw;
+    } catch (...) {
+        // Whatever else left the subtransaction open (a foreign-key error of ours, bad_alloc)
+        // must not leave it to a caller's exception block to roll back.
+        leave_subtransaction(false);
         throw;
     }
 }

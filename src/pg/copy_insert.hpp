@@ -29,8 +29,9 @@ HistoryTableTraits inspect_history_table();
 
 // Inserts the fresh items at `which` in a subtransaction and returns the number of rows.
 // Returns nullopt, having rolled the subtransaction back, when another session inserted one
-// of the keys first (unique violation): the caller then writes through SQL, which handles
-// conflicts row by row. Any other error propagates.
+// of the keys first (unique violation) or changed the table so that COPY no longer fits (a
+// trigger, rule or policy added since inspect_history_table): the caller then writes through
+// SQL, which honours everything and handles conflicts row by row. Other errors propagate.
 //
 // The foreign key to service_lines is normally checked by a trigger per row: a query, and a
 // FOR KEY SHARE lock of the parent row, for every inserted row, most of a load's time. When

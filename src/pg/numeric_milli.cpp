@@ -71,7 +71,10 @@ bool decode(Datum value, core::MilliGb *out) {
             std::int64_t scale = 1;
             for (int e = 0; e < exponent; ++e)
                 scale *= 10;
-            milli += digit * scale;
+            std::int64_t part;
+            if (__builtin_mul_overflow(static_cast<std::int64_t>(digit), scale, &part) ||
+                __builtin_add_overflow(milli, part, &milli))
+                return false; // beyond int64: PostgreSQL's arithmetic below reports it
         }
     }
     *out = negative ? -milli : milli;

@@ -32,7 +32,7 @@ std::size_t find_existing(const SourceConfig &source, const std::vector<core::Se
         "       s.last_seen_at >= date_trunc('day', now()) "
         "FROM unnest($2::text[]) WITH ORDINALITY AS l(n, i) "
         "JOIN usage_archive.service_lines s ON s.source = $1 AND s.service_line_number = l.n",
-        {text_arg(source.name), text_array_arg(numbers)}, true);
+        {text_arg(source.name), text_array_arg(numbers)});
     for (std::uint64_t row = 0; row < n; ++row) {
         const std::size_t line = wanted[static_cast<std::size_t>(spi_int64(row, 2)) - 1];
         ids[line] = spi_int64(row, 1);

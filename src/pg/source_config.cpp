@@ -50,7 +50,8 @@ void lock_source_for_archive(const std::string &name) {
 std::optional<std::string> load_client_secret(const std::string &name) {
     std::optional<std::string> secret;
     with_owner_rights("usage_archive_private", "source_secrets", [&] {
-        if (spi_execute("SELECT client_secret FROM usage_archive_private.source_secrets WHERE source = $1",
+        if (spi_execute("SELECT client_secret FROM usage_archive_private.source_secrets "
+                        "WHERE source OPERATOR(pg_catalog.=) $1",
                         {text_arg(name)}) > 0)
             secret = spi_text(0, 1);
         spi_free_result();

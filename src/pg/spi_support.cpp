@@ -77,14 +77,14 @@ void spi_free_result() {
     });
 }
 
-std::uint64_t spi_execute(const char *sql, const std::vector<SpiArg> &args, bool read_only) {
+std::uint64_t spi_execute(const char *sql, const std::vector<SpiArg> &args) {
     SpiParams p(args);
     const int n = static_cast<int>(args.size());
     Oid *t = p.types.data();
     Datum *v = p.values.data();
     char *nl = p.nulls.data();
     return pg_call([=] {
-        int rc = SPI_execute_with_args(sql, n, t, v, nl, read_only, 0);
+        int rc = SPI_execute_with_args(sql, n, t, v, nl, false, 0);
         if (rc < 0)
             elog(ERROR, "usage_archive: SPI failed (%s) for: %s", SPI_result_code_string(rc), sql);
         return SPI_processed;

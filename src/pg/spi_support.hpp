@@ -18,9 +18,10 @@ void spi_connect();
 void spi_finish();
 
 // Runs sql ($1..$n bound to args) and returns SPI_processed; SPI_tuptable holds the rows.
-// read_only statements see the snapshot of the calling query; others a fresh one, like
-// any volatile function's statements.
-std::uint64_t spi_execute(const char *sql, const std::vector<SpiArg> &args, bool read_only = false);
+// Every statement takes a fresh snapshot, as a volatile function's statements do: it sees
+// what this run wrote before it and what other sessions committed meanwhile (a run may have
+// waited for another run of its source).
+std::uint64_t spi_execute(const char *sql, const std::vector<SpiArg> &args);
 
 // Streams the result of a query through a cursor, `rows_per_fetch` rows at a time, so a
 // large result never sits in memory whole. `each` gets the number of rows now in

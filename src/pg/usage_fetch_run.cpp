@@ -24,11 +24,13 @@ http::TokenCache &token_cache() {
 }
 
 http::RateLimiter &rate_limiter(const SourceConfig &source) {
-    static std::map<std::string, http::RateLimiter> limiters;
+    static std::map<std::string, std::pair<int, http::RateLimiter>> limiters; // budget, limiter
     auto it = limiters.find(source.name);
-    if (it == limiters.end())
-        it = limiters.emplace(source.name, http::RateLimiter(source.rate_limit_per_minute)).first;
-    return it->second;
+    if (it == limiters.end() || it->second.first != source.rate_limit_per_minute) // new, or the option changed
+        it = limiters.insert_or_assign(source.name, std::make_pair(source.rate_limit_per_minute,
+                                                                    http::RateLimiter(source.rate_limit_per_minute)))
+                 .first;
+    return it->second.second;
 }
 
 [[noreturn]] void cannot_fetch(const SourceConfig &source, const std::string &why, const std::string &hint) {

@@ -4,7 +4,7 @@
 -- Source options for fetching: page_limit (service lines per page, 1..250) and
 -- rate_limit_per_minute (requests per minute the source's account allows).
 CREATE FUNCTION usage_archive_private.valid_source_options(options jsonb) RETURNS boolean
-LANGUAGE sql IMMUTABLE AS $fn$
+LANGUAGE sql IMMUTABLE SET search_path = pg_catalog, pg_temp AS $fn$
     SELECT jsonb_typeof(options) = 'object'
        AND (NOT options ? 'register_new_service_lines'
             OR jsonb_typeof(options -> 'register_new_service_lines') = 'boolean')

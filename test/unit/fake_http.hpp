@@ -5,6 +5,7 @@
 
 #include <deque>
 #include <functional>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -33,6 +34,14 @@ class ScriptedTransport : public http::HttpTransport {
 
     void perform(const std::vector<http::HttpRequest> &requests, int max_parallel,
                  const http::ResponseHandler &on_response) override {
+        // Like the libcurl transport, one call at a time: a handler must not fetch again.
+        if (performing)
+            throw std::logic_error("ScriptedTransport::perform re-entered");
+        performing = true;
+        struct Done {
+            bool &flag;
+            ~Done() { flag = false; }
+        } done{performing};
         batches.push_back(requests.size());
         parallel.push_back(max_parallel);
         for (std::size_t i = 0; i < requests.size(); ++i) {
@@ -42,6 +51,7 @@ class ScriptedTransport : public http::HttpTransport {
         }
     }
 
+    bool performing = false;
     std::vector<http::HttpRequest> sent;
     std::vector<std::size_t> batches;
     std::vector<int> parallel;

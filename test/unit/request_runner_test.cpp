@@ -110,6 +110,28 @@ TEST(RequestRunner, OneNewTokenAndOneRetryOn401) {
     EXPECT_EQ(always401.sent.size(), 2u) << "retried once, not forever";
 }
 
+TEST(RequestRunner, TokenRefreshWaitsForTheBatchToEnd) {
+    // Pages 2 and 3 of a batch meet an expired token; the new token comes from the same
+    // transport, which is busy until the batch's transfers are all done.
+    int tokens = 0;
+    ScriptedTransport t([&](const HttpRequest &r) {
+        if (r.url.find("/token") != std::string::npos)
+            return respond(200, R"({"access_token": "t)" + std::to_string(++tokens) + R"(", "expires_in": 900})");
+        const bool stale = test::header_of(r, "Authorization") == "Bearer t1";
+        return stale && r.url.find("page=1") == std::string::npos ? respond(401) : respond(200, r.url);
+    });
+    FakeEnvironment env;
+    FetchStats stats;
+    RequestRunner runner(t, env, RunnerConfig{}, stats);
+    TokenCache cache;
+    OAuthAuthorizer auth(cache, {"http://api.test/token", "id", "secret"}, runner, env);
+    auto got = runner.run({get("http://api.test/q?page=1"), get("http://api.test/q?page=2"), get("http://api.test/q?page=3")},
+                          &auth, nullptr);
+    EXPECT_EQ(got[2].body, "http://api.test/q?page=3");
+    EXPECT_EQ(tokens, 2) << "one refresh for the batch";
+    EXPECT_EQ(stats.retries, 2u);
+}
+
 TEST(RequestRunner, FollowsSameHostRedirectsAtMostThree) {
     int hops = 0;
     ScriptedTransport t([&](const HttpRequest &r) {
@@ -141,6 +163,12 @@ TEST(RequestRunner, RefusesRedirectsToOtherHostsOrDowngrades) {
               "redirect to another host (evil.test) refused: GET http://api.test/x");
     EXPECT_EQ(kind, HttpError::Kind::refused);
     EXPECT_EQ(t.sent.size(), 1u);
+
+    ScriptedTransport port([](const HttpRequest &) { return respond(302, "", {{"location", "http://api.test:8081/x"}}); });
+    RequestRunner runner3(port, env, RunnerConfig{}, stats);
+    EXPECT_EQ(error_of([&] { runner3.run({get("http://api.test/x")}, nullptr, nullptr); }),
+              "redirect to another port (8081) refused: GET http://api.test/x");
+    EXPECT_FALSE(check_redirect("http://api.test/x", "https://api.test/x")) << "the usual upgrade to https";
 
     ScriptedTransport down([](const HttpRequest &) { return respond(301, "", {{"location", "http://api.test/plain"}}); });
     RequestRunner runner2(down, env, RunnerConfig{}, stats);
