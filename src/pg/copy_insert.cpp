@@ -2,6 +2,7 @@
 
 #include "error_bridge.hpp"
 #include "owner_rights.hpp"
+#include "setting_scope.hpp"
 #include "settings.hpp"
 #include "sql_arrays.hpp"
 
@@ -19,7 +20,6 @@ extern "C" {
 #include "parser/parse_node.h"
 #include "parser/parse_relation.h"
 #include "utils/acl.h"
-#include "utils/guc.h"
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
 #include "utils/rls.h"
@@ -216,14 +216,9 @@ void lock_parent_lines(const WriteBatch &batch, const std::vector<std::size_t> &
 }
 
 std::uint64_t run_copy_without_row_triggers(Oid relid) {
-    const int nest_level = pg_call([] {
-        const int level = NewGUCNestLevel();
-        (void)set_config_option("session_replication_role", "replica", PGC_SUSET, PGC_S_SESSION, GUC_ACTION_SAVE, true,
-                                0, false);
-        return level;
-    });
+    const int nest_level = push_settings({{"session_replication_role", "replica"}}, PGC_SUSET);
     const std::uint64_t inserted = run_copy(relid); // on an error the subtransaction's abort restores the role
-    pg_call([nest_level] { AtEOXact_GUC(true, nest_level); });
+    pop_settings(nest_level);
     return inserted;
 }
 

@@ -4,24 +4,22 @@
 #pragma once
 
 #include "error_bridge.hpp"
+#include "setting_scope.hpp"
 
 namespace usage_archive::pg {
 
 // The owner of schema.table.
 Oid table_owner(const char *schema, const char *table);
 
-// Sets search_path to pg_catalog, pg_temp (returning the GUC nest level to end it with), so
-// no function or operator the caller defined can be picked up while the owner's rights are
-// in force. The statements also qualify their operators, as PostgreSQL's RI checks do.
-int begin_owner_search_path();
-void end_owner_search_path(int nest_level);
 
 template <typename Fn> void with_owner_rights(const char *schema, const char *table, Fn fn) {
     const Oid owner = table_owner(schema, table);
     Oid caller;
     int context;
     GetUserIdAndSecContext(&caller, &context);
-    const int nest_level = begin_owner_search_path();
+    // No function or operator the caller defined may be picked up with the owner's rights;
+    // the statements also qualify their operators, as PostgreSQL's RI checks do.
+    const int nest_level = push_settings({{"search_path", "pg_catalog, pg_temp"}});
     // SECURITY_RESTRICTED_OPERATION: nothing the caller controls runs with these rights.
     SetUserIdAndSecContext(owner, context | SECURITY_LOCAL_USERID_CHANGE | SECURITY_RESTRICTED_OPERATION);
     try {
@@ -31,7 +29,7 @@ template <typename Fn> void with_owner_rights(const char *schema, const char *ta
         throw; // the aborting (sub)transaction ends the search_path setting
     }
     SetUserIdAndSecContext(caller, context);
-    end_owner_search_path(nest_level);
+    pop_settings(nest_level);
 }
 
 } // namespace usage_archive::pg

@@ -1,8 +1,5 @@
 #include "spi_support.hpp"
 
-extern "C" {
-#include "utils/guc.h"
-}
 
 namespace usage_archive::pg {
 
@@ -53,19 +50,6 @@ std::uint64_t spi_fetch(Portal portal, long rows) {
 
 void spi_close_cursor(Portal portal) {
     pg_call([=] { SPI_cursor_close(portal); });
-}
-
-int begin_index_lookups() {
-    return pg_call([] {
-        const int nest_level = NewGUCNestLevel();
-        for (const char *name : {"enable_hashjoin", "enable_mergejoin", "enable_seqscan"})
-            (void)set_config_option(name, "off", PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE, true, 0, false);
-        return nest_level;
-    });
-}
-
-void end_index_lookups(int nest_level) {
-    pg_call([nest_level] { AtEOXact_GUC(true, nest_level); });
 }
 
 void spi_free_result() {

@@ -2,6 +2,7 @@
 #pragma once
 
 #include "error_bridge.hpp"
+#include "setting_scope.hpp"
 
 #include <string>
 #include <vector>
@@ -56,13 +57,11 @@ Portal spi_open_cursor(const char *sql, const std::vector<SpiArg> &args);
 std::uint64_t spi_fetch(Portal portal, long rows);
 void spi_close_cursor(Portal portal);
 
-int begin_index_lookups();
-void end_index_lookups(int nest_level);
-
 template <typename Fn> void with_index_lookups(Fn fn) {
-    const int nest_level = begin_index_lookups();
-    fn(); // on an error the aborting transaction restores the settings
-    end_index_lookups(nest_level);
+    const int nest_level =
+        push_settings({{"enable_hashjoin", "off"}, {"enable_mergejoin", "off"}, {"enable_seqscan", "off"}});
+    fn();
+    pop_settings(nest_level);
 }
 
 template <typename Each>
