@@ -46,6 +46,8 @@ fi
 source "$work/pg/env"
 # The regression tests of archive_usage talk to the mock API: 20 service lines.
 start_mock_api "$work/mock" --lines 20 || exit 1
+# Diffs of an earlier run would be printed as this run's below.
+rm -f regression.diffs test/isolation/regression.diffs
 run "regression and isolation tests" make -s installcheck
 
 # The benchmark suite in smoke mode, so it cannot rot (it measures, it asserts nothing).

@@ -94,6 +94,8 @@ CONTROL_KEYS = {
     "expire_tokens_now": lambda v: isinstance(v, bool),
     "duplicate_days": lambda v: isinstance(v, bool),
     "token_status": _status,
+    "token_echo": lambda v: isinstance(v, bool),
+    "echo_authorization": lambda v: isinstance(v, bool),
     "token_ttl": lambda v: _is_int(v) and v >= 1,
     "revision": _nonneg_int,
     "freeze_revision": lambda v: isinstance(v, bool),
@@ -512,6 +514,15 @@ class Handler(BaseHTTPRequestHandler):
     # ---- endpoints ------------------------------------------------------------------------
 
     def handle_token(self):
+        if self.state.fault("token_echo"):
+            # A misbehaving server that quotes the request it could not handle, secret included.
+            body = b"could not handle this request: " + self.body
+            self.send_response(400)
+            self.send_header("Content-Type", "text/plain; charset=utf-8")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+            return
         forced = self.state.fault("token_status")
         if forced:
             if forced == 401:
@@ -562,6 +573,9 @@ class Handler(BaseHTTPRequestHandler):
             self.redirect(307, self.same_host_url(hop + 1))
             return
         self.require_token()
+        if self.state.fault("echo_authorization"):
+            raise ApiError(422, "Unexpected credentials: Authorization: "
+                           + self.headers.get("Authorization", ""))
         limit = self.int_param("limit", DEFAULT_LIMIT, minimum=1)
         if limit > MAX_LIMIT:
             raise ApiError(400, f"'limit' must be between 1 and {MAX_LIMIT}", ["limit"])
