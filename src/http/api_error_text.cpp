@@ -16,7 +16,22 @@ std::string clip(std::string s) {
     return s;
 }
 
+std::string oauth_error_fields(const nlohmann::json &doc) {
+    std::string out;
+    if (doc.is_object() && doc.contains("error") && doc["error"].is_string()) {
+        out = doc["error"].get<std::string>();
+        if (doc.contains("error_description") && doc["error_description"].is_string())
+            out += ": " + doc["error_description"].get<std::string>();
+    }
+    return out;
+}
+
 } // namespace
+
+std::string oauth_error_text(const std::string &body) {
+    const std::string fields = oauth_error_fields(nlohmann::json::parse(body, nullptr, false));
+    return fields.empty() ? "(no OAuth error in the response)" : clip(fields);
+}
 
 std::string api_error_text(const std::string &body) {
     if (body.empty())
@@ -39,11 +54,8 @@ std::string api_error_text(const std::string &body) {
             }
         }
     }
-    if (out.empty() && doc.contains("error") && doc["error"].is_string()) {
-        out = doc["error"].get<std::string>();
-        if (doc.contains("error_description") && doc["error_description"].is_string())
-            out += ": " + doc["error_description"].get<std::string>();
-    }
+    if (out.empty())
+        out = oauth_error_fields(doc);
     return clip(out.empty() ? body : out);
 }
 

@@ -257,8 +257,11 @@ void CurlTransport::perform(const std::vector<HttpRequest> &requests, int max_pa
             deliver(*t);
         }
         start_more();
-        if (active > 0)
+        if (active > 0) {
+            env_.waiting_for(RunEnvironment::Wait::response);
             curl_multi_poll(multi, nullptr, 0, kPollMs, nullptr);
+            env_.waiting_ends();
+        }
     }
 }
 

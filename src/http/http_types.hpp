@@ -10,11 +10,21 @@
 
 namespace usage_archive::http {
 
+// How much of an error response's body a message may quote.
+enum class ErrorQuoting {
+    api_messages, // the API envelope's errorMessage texts (or the start of a non-JSON body)
+    oauth_fields, // a token endpoint: only the OAuth2 "error" and "error_description" fields
+};
+
 struct HttpRequest {
     std::string method; // "GET" or "POST"
     std::string url;
     std::vector<std::pair<std::string, std::string>> headers;
     std::string body;
+    ErrorQuoting error_quoting = ErrorQuoting::api_messages;
+    // Values the request carries that no message may ever show (the client secret in a
+    // token request's body), whatever the server answers.
+    std::vector<std::string> secrets = {};
 };
 
 // Why a transfer produced no HTTP response.

@@ -8,6 +8,13 @@
 namespace usage_archive::http {
 namespace {
 
+// What a response may say about itself in a message: the API's messages, or for a token
+// endpoint only the OAuth2 error fields.
+std::string quoted_error(const HttpRequest &request, const HttpResponse &response) {
+    return request.error_quoting == ErrorQuoting::oauth_fields ? oauth_error_text(response.body)
+                                                               : api_error_text(response.body);
+}
+
 void set_header(HttpRequest &request, const std::string &name, const std::string &value) {
     for (auto &h : request.headers)
         if (h.first == name) {
@@ -43,7 +50,12 @@ std::int64_t unix_now_ms() {
 
 std::string describe_request(const HttpRequest &request) { return request.method + " " + redact_url(request.url); }
 
-void RequestRunner::wait(std::int64_t ms) {
+void RequestRunner::wait(std::int64_t ms, RunEnvironment::Wait why) {
+    struct Waiting {
+        RunEnvironment &env;
+        ~Waiting() { env.waiting_ends(); }
+    } waiting{env_};
+    env_.waiting_for(why);
     const std::int64_t until = env_.now_ms() + ms;
     for (std::int64_t left = ms; left > 0; left = until - env_.now_ms()) {
         if (env_.should_abort())
@@ -54,18 +66,36 @@ void RequestRunner::wait(std::int64_t ms) {
 
 std::vector<HttpResponse> RequestRunner::run(std::vector<HttpRequest> requests, Authorizer *auth, RateLimiter *limiter,
                                              const SuccessHandler &on_success) {
+    for (const HttpRequest &r : requests)
+        for (const std::string &secret : r.secrets)
+            scrubber_.add(secret);
+    try {
+        return run_unscrubbed(std::move(requests), auth, limiter, on_success);
+    } catch (const HttpError &e) {
+        throw HttpError(e.kind(), scrubber_.scrub(e.what()), e.status());
+    }
+}
+
+std::vector<HttpResponse> RequestRunner::run_unscrubbed(std::vector<HttpRequest> requests, Authorizer *auth,
+                                                        RateLimiter *limiter, const SuccessHandler &on_success) {
     const std::size_t n = requests.size();
     std::vector<HttpResponse> results(n);
     std::vector<int> retries(n, 0), redirects(n, 0);
     std::vector<bool> reauthorized(n, false);
-    if (auth) {
-        const std::string value = auth->authorization(false);
-        for (HttpRequest &r : requests)
-            set_header(r, "Authorization", value);
-    }
+    auto authorize = [&](const std::vector<std::size_t> &which, bool refresh) {
+        const std::string value = auth->authorization(refresh);
+        scrubber_.add(value);
+        if (const auto space = value.find(' '); space != std::string::npos)
+            scrubber_.add(value.substr(space + 1)); // the token without its scheme
+        for (std::size_t i : which)
+            set_header(requests[i], "Authorization", value);
+    };
     std::vector<std::size_t> pending(n);
     for (std::size_t i = 0; i < n; ++i)
         pending[i] = i;
+    if (auth)
+        authorize(pending, false);
+
 
     while (!pending.empty()) {
         if (env_.should_abort())
@@ -73,7 +103,7 @@ std::vector<HttpResponse> RequestRunner::run(std::vector<HttpRequest> requests, 
         std::size_t take = pending.size();
         if (limiter) {
             while (limiter->available(env_.now_ms()) <= 0)
-                wait(limiter->wait_ms(env_.now_ms()));
+                wait(limiter->wait_ms(env_.now_ms()), RunEnvironment::Wait::rate_limit);
             take = std::min<std::size_t>(take, static_cast<std::size_t>(limiter->available(env_.now_ms())));
         }
         std::vector<std::size_t> batch(pending.begin(), pending.begin() + static_cast<std::ptrdiff_t>(take));
@@ -142,15 +172,12 @@ std::vector<HttpResponse> RequestRunner::run(std::vector<HttpRequest> requests, 
             std::string message = "HTTP " + std::to_string(status) + " from " + describe_request(requests[i]);
             if (retries[i] > 0)
                 message += " after " + std::to_string(retries[i]) + " retries";
-            throw HttpError(HttpError::Kind::status, message + ": " + api_error_text(response.body), status);
+            throw HttpError(HttpError::Kind::status, message + ": " + quoted_error(requests[i], response), status);
         });
-        if (refresh_token) {
-            const std::string fresh = auth->authorization(true);
-            for (std::size_t i : later)
-                set_header(requests[i], "Authorization", fresh);
-        }
+        if (refresh_token)
+            authorize(later, true);
         if (backoff > 0)
-            wait(backoff);
+            wait(backoff, RunEnvironment::Wait::retry_delay);
         std::sort(later.begin(), later.end());
         pending.swap(later);
     }

@@ -5,6 +5,7 @@
 
 #include "rate_limiter.hpp"
 #include "retry_policy.hpp"
+#include "secret_scrubber.hpp"
 #include "transport.hpp"
 #include "url_policy.hpp"
 
@@ -44,8 +45,16 @@ class RequestRunner {
     std::vector<HttpResponse> run(std::vector<HttpRequest> requests, Authorizer *auth, RateLimiter *limiter,
                                   const SuccessHandler &on_success = {});
 
+    // Knows every credential this runner has sent (request secrets, Authorization values):
+    // its HttpErrors are scrubbed already; other messages that quote a response (a page's
+    // parse error) go through it too.
+    const SecretScrubber &scrubber() const { return scrubber_; }
+
   private:
-    void wait(std::int64_t ms);
+    std::vector<HttpResponse> run_unscrubbed(std::vector<HttpRequest> requests, Authorizer *auth, RateLimiter *limiter,
+                                             const SuccessHandler &on_success);
+    void wait(std::int64_t ms, RunEnvironment::Wait why);
+    SecretScrubber scrubber_;
     HttpTransport &transport_;
     RunEnvironment &env_;
     RunnerConfig config_;

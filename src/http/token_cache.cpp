@@ -1,23 +1,24 @@
 #include "token_cache.hpp"
 
+#include "form_encoding.hpp"
+
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
 #include <cctype>
-#include <cstdio>
 
 namespace usage_archive::http {
 
 const TokenCache::Token *TokenCache::find(const ClientCredentials &c, std::int64_t now_ms) const {
-    auto it = tokens_.find({c.token_url, c.client_id});
+    auto it = tokens_.find(key_of(c));
     if (it == tokens_.end() || it->second.expires_at_ms <= now_ms)
         return nullptr;
     return &it->second;
 }
 
-void TokenCache::store(const ClientCredentials &c, Token token) { tokens_[{c.token_url, c.client_id}] = std::move(token); }
+void TokenCache::store(const ClientCredentials &c, Token token) { tokens_[key_of(c)] = std::move(token); }
 
-void TokenCache::forget(const ClientCredentials &c) { tokens_.erase({c.token_url, c.client_id}); }
+void TokenCache::forget(const ClientCredentials &c) { tokens_.erase(key_of(c)); }
 
 TokenCache::Token parse_token_response(const std::string &body, std::int64_t now_ms) {
     const nlohmann::json doc = nlohmann::json::parse(body, nullptr, false);
@@ -38,22 +39,6 @@ TokenCache::Token parse_token_response(const std::string &body, std::int64_t now
     return TokenCache::Token{type + " " + doc["access_token"].get<std::string>(), now_ms + lifetime_ms - margin};
 }
 
-std::string form_encode(const std::string &value) {
-    std::string out;
-    for (unsigned char c : value) {
-        if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
-            out += static_cast<char>(c);
-        } else if (c == ' ') {
-            out += '+';
-        } else {
-            char buf[4];
-            std::snprintf(buf, sizeof buf, "%%%02X", c);
-            out += buf;
-        }
-    }
-    return out;
-}
-
 std::string OAuthAuthorizer::authorization(bool refresh) {
     if (refresh)
         cache_.forget(credentials_);
@@ -65,6 +50,8 @@ std::string OAuthAuthorizer::authorization(bool refresh) {
     request.headers = {{"Content-Type", "application/x-www-form-urlencoded"}, {"Accept", "application/json"}};
     request.body = "grant_type=client_credentials&client_id=" + form_encode(credentials_.client_id) +
                    "&client_secret=" + form_encode(credentials_.client_secret);
+    request.error_quoting = ErrorQuoting::oauth_fields;
+    request.secrets = {credentials_.client_secret};
     std::vector<HttpResponse> got;
     try {
         got = runner_.run({request}, nullptr, nullptr);

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <map>
 #include <string>
+#include <tuple>
 #include <utility>
 
 namespace usage_archive::http {
@@ -30,7 +31,12 @@ class TokenCache {
     void forget(const ClientCredentials &credentials);
 
   private:
-    std::map<std::pair<std::string, std::string>, Token> tokens_; // (token_url, client_id)
+    // Keyed by all three credentials: a token is reused only for a request that could have
+    // obtained it itself. Two sources that share a token URL and client id but not the secret
+    // (one of them set up by someone who does not know the real secret) never share a token.
+    using Key = std::tuple<std::string, std::string, std::string>; // token_url, client_id, client_secret
+    static Key key_of(const ClientCredentials &c) { return Key{c.token_url, c.client_id, c.client_secret}; }
+    std::map<Key, Token> tokens_;
 };
 
 // Parses a token endpoint answer into a token valid until a margin before expires_in ends
@@ -51,8 +57,5 @@ class OAuthAuthorizer : public Authorizer {
     RequestRunner &runner_;
     RunEnvironment &env_;
 };
-
-// application/x-www-form-urlencoded encoding of one value.
-std::string form_encode(const std::string &value);
 
 } // namespace usage_archive::http

@@ -22,6 +22,12 @@ class RunEnvironment {
     virtual std::int64_t now_ms() = 0;
     // Uniform in [0, 1): the jitter of retry delays.
     virtual double random_unit() = 0;
+
+    // What the run is about to wait for, and that the wait is over, so the host can show it
+    // (a backend: a wait event in pg_stat_activity and its process title). Must not throw.
+    enum class Wait { response, retry_delay, rate_limit };
+    virtual void waiting_for(Wait) noexcept {}
+    virtual void waiting_ends() noexcept {}
 };
 
 // Called once per request, as soon as its transfer ends (completion order), with its index

@@ -31,6 +31,11 @@ std::optional<std::string> get_part(CURLU *h, CURLUPart part, unsigned flags = 0
 } // namespace
 
 std::optional<UrlParts> parse_http_url(const std::string &url, std::string *why) {
+    // libcurl refuses these too, with a vaguer message; a URL is one line of visible text.
+    if (std::any_of(url.begin(), url.end(), [](unsigned char c) { return c <= ' ' || c == 0x7f; })) {
+        *why = "a URL must not contain spaces, line breaks or other control characters";
+        return std::nullopt;
+    }
     UrlHandle h(curl_url());
     if (!h || curl_url_set(h.get(), CURLUPART_URL, url.c_str(), 0) != CURLUE_OK) {
         *why = "not a valid absolute URL";
@@ -55,6 +60,8 @@ std::optional<UrlParts> parse_http_url(const std::string &url, std::string *why)
     UrlParts parts{s, lower(*host), *port};
     return parts;
 }
+
+std::string origin_of(const UrlParts &parts) { return parts.scheme + "://" + parts.host + ":" + parts.port; }
 
 std::optional<std::string> resolve_redirect(const std::string &from, const std::string &location) {
     UrlHandle h(curl_url());

@@ -15,8 +15,13 @@ struct UrlParts {
     std::string port;   // as written, or the scheme's default
 };
 
-// Parses an absolute URL; std::nullopt (and *why) when it is not a usable http(s) URL.
+// Parses an absolute URL with libcurl's parser (the one that will fetch it); std::nullopt
+// (and *why) when it is not a usable http(s) URL: another scheme, no host, spaces or
+// control characters (a CR/LF could smuggle a header), anything libcurl refuses.
 std::optional<UrlParts> parse_http_url(const std::string &url, std::string *why);
+
+// "scheme://host:port" of a URL parse_http_url accepts: what decides where a request goes.
+std::string origin_of(const UrlParts &parts);
 
 // Resolves a Location header against the URL that answered with it.
 std::optional<std::string> resolve_redirect(const std::string &from, const std::string &location);
