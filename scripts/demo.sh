@@ -27,16 +27,20 @@ source "$work/pg/env"
 start_mock_api "$work/mock" --lines 100
 python3 test/mock_api/control.py set '{"freeze_revision": true}'
 
-psql -X -q -v ON_ERROR_STOP=1 -v port="$USAGE_ARCHIVE_MOCK_PORT" <<'SQL'
+# The client secret lives in a file only the server reads: never in SQL text, logs or dumps.
+secret_file=$work/fleet.secret
+printf 'test-secret\n' >"$secret_file"
+chmod 600 "$secret_file"
+if is_root; then chown postgres: "$secret_file"; fi
+
+psql -X -q -v ON_ERROR_STOP=1 -v port="$USAGE_ARCHIVE_MOCK_PORT" -v secret_file="$secret_file" <<'SQL'
 \pset footer off
 CREATE EXTENSION usage_archive;
-SET log_statement = 'none';  -- the next statement carries a client secret
 SELECT usage_archive.add_source('fleet', 'starlink',
     base_url      => 'http://127.0.0.1:' || :'port' || '/api',
     token_url     => 'http://127.0.0.1:' || :'port' || '/api/auth/connect/token',
-    client_id     => 'test-client',
-    client_secret => 'test-secret') \gset
-RESET log_statement;
+    client_id     => 'test-client') \gset
+SELECT usage_archive.set_client_secret_file('fleet', :'secret_file') \gset
 \echo
 \echo '== First run over HTTP: the current and the previous billing cycle, everything is new'
 SELECT * FROM usage_archive.archive_usage('fleet', previous_billing_cycles => 1);

@@ -30,9 +30,10 @@ REVOKE USAGE ON SCHEMA usage_archive FROM regress_ua_nobody;
 GRANT USAGE ON SCHEMA usage_archive TO regress_ua_writer;
 GRANT EXECUTE ON FUNCTION usage_archive.archive_payload(text, text), usage_archive.archive_payload(text, jsonb) TO regress_ua_writer;
 GRANT SELECT ON usage_archive.sources TO regress_ua_writer;
-GRANT SELECT, INSERT, UPDATE ON usage_archive.service_lines, usage_archive.daily_usage_history,
-      usage_archive.usage_corrections, usage_archive.archive_runs TO regress_ua_writer;
-GRANT USAGE ON ALL SEQUENCES IN SCHEMA usage_archive TO regress_ua_writer;
+GRANT SELECT, INSERT, UPDATE ON usage_archive.service_lines, usage_archive.daily_usage_history TO regress_ua_writer;
+GRANT USAGE ON SEQUENCE usage_archive.service_lines_service_line_id_seq TO regress_ua_writer;
+-- To read the run log (not needed to archive: the extension writes it).
+GRANT SELECT ON usage_archive.archive_runs TO regress_ua_writer;
 SET ROLE regress_ua_writer;
 SELECT inserted, updated, unchanged FROM usage_archive.archive_payload('priv', starlink_payload(1, 3, prefix => 'PRIV-'));
 SELECT write_method, invoked_by FROM usage_archive.archive_runs ORDER BY run_id DESC LIMIT 1;

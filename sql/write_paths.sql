@@ -19,8 +19,10 @@ WHERE l.source = 'paths';
 
 -- Triggers on the table fire on the COPY path too.
 CREATE TABLE trigger_log (service_line_id bigint, usage_date date, tg_op text);
+-- Archive runs pin search_path to pg_catalog, pg_temp, and so do the triggers they fire:
+-- a trigger function names its tables with their schema (or has its own SET search_path).
 CREATE FUNCTION log_history_insert() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN INSERT INTO trigger_log VALUES (NEW.service_line_id, NEW.usage_date, TG_OP); RETURN NEW; END $$;
+BEGIN INSERT INTO public.trigger_log VALUES (NEW.service_line_id, NEW.usage_date, TG_OP); RETURN NEW; END $$;
 CREATE TRIGGER log_insert AFTER INSERT ON usage_archive.daily_usage_history
   FOR EACH ROW EXECUTE FUNCTION log_history_insert();
 SELECT inserted FROM usage_archive.archive_payload('paths', simple_payload(1, 3, prefix => 'P3-'));

@@ -1,5 +1,6 @@
 #include "archive_engine.hpp"
 
+#include "compared_rows_check.hpp"
 #include "copy_insert.hpp"
 #include "error_bridge.hpp"
 #include "phase_timer.hpp"
@@ -72,7 +73,8 @@ WriteBatch build_batch(const core::ParsedPayload &parsed, const std::vector<std:
     return batch;
 }
 
-void write_batch(WriteBatch &batch, std::int64_t run_id, RunCounters &counters, PhaseTimer &timer) {
+void write_batch(WriteBatch &batch, const SourceConfig &source, std::int64_t run_id, RunCounters &counters,
+                 PhaseTimer &timer) {
     const core::MilliGb tolerance = core::tolerance_to_milli(settings.tolerance_gb);
     const HistoryTableTraits table = inspect_history_table();
     std::vector<std::size_t> pending(batch.items.size());
@@ -85,6 +87,8 @@ void write_batch(WriteBatch &batch, std::int64_t run_id, RunCounters &counters, 
                            "Retry the archive run.");
         timer.start("diff");
         DiffOutcome diff = diff_against_archive(batch, pending, tolerance);
+        if (!diff.compared_versions.empty())
+            require_compared_rows_current(batch, pending, diff, source.name);
         timer.start("insert");
         counters.unchanged += diff.unchanged;
         std::vector<std::size_t> retry;
@@ -113,11 +117,40 @@ void write_batch(WriteBatch &batch, std::int64_t run_id, RunCounters &counters, 
     }
 }
 
+// One archive run at a time in a backend. User code can run inside a run: a trigger on any of
+// the tables a run writes (service_lines, daily_usage_history, usage_corrections,
+// archive_runs), a column default, a CHECK constraint. If it started another run, that run
+// would write between the outer run's diff and its writes and share the backend's COPY
+// machinery with the COPY in progress. Such a call is refused before it does anything, as
+// PostgreSQL refuses to drop a table "being used by active queries in this session".
+class ExclusiveRun {
+  public:
+    ExclusiveRun(const std::string &source, const char *entry_point) {
+        if (active_)
+            throw SqlError(ERRCODE_OBJECT_IN_USE, "cannot start an archive run inside another archive run",
+                           std::string(entry_point) + "('" + source + "') was called while the run of source \"" +
+                               active_source_ + "\" was in progress (from a trigger, column default or constraint "
+                               "that fired during it).",
+                           "Archive in a separate statement once the outer run has finished.");
+        active_ = true;
+        active_source_ = source;
+    }
+    ~ExclusiveRun() { active_ = false; } // however the run ends: the error bridge unwinds every run
+    ExclusiveRun(const ExclusiveRun &) = delete;
+    ExclusiveRun &operator=(const ExclusiveRun &) = delete;
+
+  private:
+    static inline bool active_ = false;
+    static inline std::string active_source_;
+};
+
 } // namespace
 
 ArchiveResult run_archive(const std::string &source_name, const char *entry_point, const PayloadProducer &produce) {
+    const ExclusiveRun exclusive(source_name, entry_point);
+    // Locked before it is read: the run sees the source as the last run of it left it.
+    lock_source_for_archive(source_name);
     const SourceConfig source = load_source(source_name);
-    lock_source_for_archive(source.name);
     const std::int64_t run_id = start_run(source.name, entry_point);
 
     RunCounters counters;
@@ -134,7 +167,7 @@ ArchiveResult run_archive(const std::string &source_name, const char *entry_poin
     const std::vector<std::int64_t> line_ids = resolve_service_lines(source, parsed.lines);
     timer.start("batch");
     WriteBatch batch = build_batch(parsed, line_ids, &counters.skipped);
-    write_batch(batch, run_id, counters, timer);
+    write_batch(batch, source, run_id, counters, timer);
     timer.stop();
 
     const std::uint64_t accounted = counters.inserted + counters.updated + counters.unchanged + counters.skipped +

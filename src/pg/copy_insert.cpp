@@ -9,6 +9,7 @@
 #include "core/copy_binary_format.hpp"
 
 #include <algorithm>
+#include <memory>
 
 extern "C" {
 #include "access/table.h"
@@ -36,7 +37,9 @@ const char *const kColumnNames[kColumns] = {"service_line_id", "usage_date",  "c
 constexpr std::size_t kMaxTupleBytes = 2 + 2 * (4 + 8) + (4 + 4) + 5 * core::kCopyBinaryMaxMilliField;
 
 // The rows COPY is reading, encoded a buffer at a time. COPY's data-source callback takes no
-// user argument, hence the one active feed per backend (COPY is not re-entered).
+// user argument, hence the backend's active feed. Each copy_insert has its own feed and puts
+// back the one it found: a COPY of ours started by user code during another (archive runs
+// refuse to nest, see archive_engine.cpp) could not redirect the outer COPY's reads.
 struct CopyFeed {
     const WriteBatch *batch;
     const std::vector<std::size_t> *which;
@@ -84,6 +87,8 @@ bool refill(CopyFeed &feed) {
 
 // Called by PostgreSQL's C code: must not throw (nothing in it allocates) nor raise.
 extern "C" int read_copy_feed(void *outbuf, int, int maxread) noexcept {
+    if (!active_feed)
+        return 0; // no feed of ours: COPY reports the missing data, nothing is read from elsewhere
     CopyFeed &feed = *active_feed;
     char *out = static_cast<char *>(outbuf);
     int copied = 0;
@@ -227,13 +232,16 @@ std::uint64_t run_copy_without_row_triggers(Oid relid) {
 std::optional<std::uint64_t> copy_insert(const WriteBatch &batch, const std::vector<std::size_t> &which,
                                          std::int64_t run_id, const HistoryTableTraits &traits) {
     const Oid relid = history_relid();
-    static CopyFeed feed; // 64 kB: not for the stack
-    feed = CopyFeed{&batch, &which, run_id, 0, false, false, 0, 0, {}};
+    auto feed = std::make_unique<CopyFeed>(); // zeroed; 64 kB, not for the stack
+    feed->batch = &batch;
+    feed->which = &which;
+    feed->run_id = run_id;
+    CopyFeed *const outer_feed = active_feed;
 
     MemoryContext caller_context = CurrentMemoryContext;
     ResourceOwner caller_owner = CurrentResourceOwner;
     auto leave_subtransaction = [&](bool commit) {
-        active_feed = nullptr;
+        active_feed = outer_feed;
         if (commit)
             pg_call([] { ReleaseCurrentSubTransaction(); });
         else
@@ -251,7 +259,7 @@ std::optional<std::uint64_t> copy_insert(const WriteBatch &batch, const std::vec
             leave_subtransaction(false);
             return std::nullopt;
         }
-        active_feed = &feed;
+        active_feed = feed.get();
         std::uint64_t inserted;
         if (traits.only_service_line_key_triggers) {
             lock_parent_lines(batch, which);

@@ -40,9 +40,17 @@ std::optional<std::vector<std::string>> optional_text_array_arg(FunctionCallInfo
     Datum *elements;
     bool *nulls;
     int count;
-    pg_call([fcinfo, n, &elements, &nulls, &count] {
-        deconstruct_array(PG_GETARG_ARRAYTYPE_P(n), TEXTOID, -1, false, TYPALIGN_INT, &elements, &nulls, &count);
+    int dimensions;
+    pg_call([fcinfo, n, &elements, &nulls, &count, &dimensions] {
+        ArrayType *array = PG_GETARG_ARRAYTYPE_P(n);
+        dimensions = ARR_NDIM(array);
+        deconstruct_array(array, TEXTOID, -1, false, TYPALIGN_INT, &elements, &nulls, &count);
     });
+    // deconstruct_array flattens: ARRAY[['a','b'],['c','d']] would silently become four items.
+    if (dimensions > 1)
+        throw SqlError(ERRCODE_INVALID_PARAMETER_VALUE,
+                       std::string(name) + " must be a one-dimensional array, not " + std::to_string(dimensions) +
+                           "-dimensional");
     std::vector<std::string> out;
     for (int i = 0; i < count; ++i) {
         if (nulls[i])

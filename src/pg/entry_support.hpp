@@ -13,7 +13,8 @@ namespace usage_archive::pg {
 // A text argument that must not be NULL (22004 names it otherwise).
 std::string required_text_arg(FunctionCallInfo fcinfo, int n, const char *name);
 
-// A text[] argument: std::nullopt for NULL; NULL elements are refused (22004).
+// A text[] argument: std::nullopt for NULL; NULL elements are refused (22004), and so are
+// arrays of more than one dimension (22023).
 std::optional<std::vector<std::string>> optional_text_array_arg(FunctionCallInfo fcinfo, int n, const char *name);
 
 // Connects SPI, runs the archive, disconnects, and returns the archive_stats composite.

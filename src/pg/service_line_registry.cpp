@@ -29,8 +29,8 @@ std::size_t find_existing(const SourceConfig &source, const std::vector<core::Se
     const std::uint64_t n = spi_execute(
         "SELECT s.service_line_id, l.i, s.account_number, s.account_number IS NULL, "
         "       coalesce(s.usage_limit_gb::float8, 0), s.usage_limit_gb IS NULL, "
-        "       s.last_seen_at >= date_trunc('day', now()) "
-        "FROM unnest($2::text[]) WITH ORDINALITY AS l(n, i) "
+        "       s.last_seen_at >= pg_catalog.date_trunc('day', pg_catalog.now()) "
+        "FROM pg_catalog.unnest($2::text[]) WITH ORDINALITY AS l(n, i) "
         "JOIN usage_archive.service_lines s ON s.source = $1 AND s.service_line_number = l.n",
         {text_arg(source.name), text_array_arg(numbers)});
     for (std::uint64_t row = 0; row < n; ++row) {
@@ -59,7 +59,7 @@ void refresh_metadata(const std::vector<core::ServiceLineInfo> &lines, const std
         limits.push_back(lines[i].usage_limit_gb);
     }
     spi_execute("UPDATE usage_archive.service_lines s SET account_number = coalesce(u.a, s.account_number), "
-                "usage_limit_gb = coalesce(u.l::numeric, s.usage_limit_gb), last_seen_at = now() "
+                "usage_limit_gb = coalesce(u.l::numeric, s.usage_limit_gb), last_seen_at = pg_catalog.now() "
                 "FROM unnest($1::int8[], $2::text[], $3::float8[]) AS u(id, a, l) WHERE s.service_line_id = u.id",
                 {int8_array_arg(refresh_ids), text_array_arg(accounts), float8_array_arg(limits)});
 }

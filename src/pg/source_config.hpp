@@ -10,7 +10,7 @@
 namespace usage_archive::pg {
 
 struct SourceConfig {
-    std::string name;
+    std::string name; // as stored in the row, not as the caller spelled the argument
     core::SourceKind kind;
     bool register_new_service_lines; // options.register_new_service_lines, default true
     std::optional<std::string> base_url;
@@ -20,7 +20,8 @@ struct SourceConfig {
     int rate_limit_per_minute; // options.rate_limit_per_minute, default 250
 };
 
-// Raises 42704 when the source does not exist and 55000 when it is disabled.
+// Raises 42704 when the source does not exist and 55000 when it is disabled. Reads with the
+// caller's rights (SELECT on sources is part of archiving).
 SourceConfig load_source(const std::string &name);
 
 // Serialises archive runs of one source until the transaction ends, so two runs of the same
@@ -28,9 +29,19 @@ SourceConfig load_source(const std::string &name);
 // proceed in parallel: a service line belongs to one source.
 void lock_source_for_archive(const std::string &name);
 
-// The source's client secret, read with the rights of the secret table's owner: the caller
-// may run archive_usage without being able to read secrets. std::nullopt when none is set.
-std::optional<std::string> load_client_secret(const std::string &name);
+// Where a source's client secret is kept: in the secret table, or in a file on the server
+// (set by a superuser with usage_archive.set_client_secret_file). Neither, when none is set.
+struct StoredSecret {
+    std::optional<std::string> client_secret;
+    std::optional<std::string> client_secret_file;
+};
+
+// The secret stored for exactly the row `source` was loaded from, read with the rights of the
+// secret table's owner (the caller may archive without being able to read secrets). The same
+// statement reads the row's URLs and client id again: if they are no longer those of
+// `source` (the row changed since it was loaded), the run fails with 40001 rather than send
+// a secret to URLs it was not stored for.
+StoredSecret load_client_secret(const SourceConfig &source);
 
 // The hosts of all registered sources' URLs: what archive_usage may reach when
 // usage_archive.allowed_hosts is empty.

@@ -1,5 +1,8 @@
 #include "spi_support.hpp"
 
+extern "C" {
+#include "utils/snapmgr.h"
+}
 
 namespace usage_archive::pg {
 
@@ -31,14 +34,23 @@ struct SpiParams {
 };
 } // namespace
 
-Portal spi_open_cursor(const char *sql, const std::vector<SpiArg> &args) {
+Portal spi_open_cursor(const char *sql, const std::vector<SpiArg> &args, CursorSnapshot snapshot) {
     SpiParams p(args);
     const int n = static_cast<int>(args.size());
     Oid *t = p.types.data();
     Datum *v = p.values.data();
     char *nl = p.nulls.data();
-    // read_only false: a fresh snapshot that sees what this run and committed runs wrote.
-    return pg_call([=] { return SPI_cursor_open_with_args(nullptr, sql, n, t, v, nl, false, 0); });
+    if (snapshot == CursorSnapshot::statement)
+        // read_only false: a fresh snapshot that sees what this run and committed runs wrote.
+        return pg_call([=] { return SPI_cursor_open_with_args(nullptr, sql, n, t, v, nl, false, 0); });
+    // read_only true: the portal keeps the active snapshot, here the latest one.
+    return pg_call([=] {
+        CommandCounterIncrement();
+        PushActiveSnapshot(GetLatestSnapshot());
+        Portal portal = SPI_cursor_open_with_args(nullptr, sql, n, t, v, nl, true, 0);
+        PopActiveSnapshot();
+        return portal;
+    });
 }
 
 std::uint64_t spi_fetch(Portal portal, long rows) {

@@ -24,11 +24,17 @@ void spi_finish();
 // waited for another run of its source).
 std::uint64_t spi_execute(const char *sql, const std::vector<SpiArg> &args);
 
+// Which snapshot a cursor reads with: the statement's (the transaction's in REPEATABLE READ
+// and SERIALIZABLE), or the latest one, which sees everything committed so far, as
+// PostgreSQL's own foreign-key checks read in those isolation levels.
+enum class CursorSnapshot { statement, latest };
+
 // Streams the result of a query through a cursor, `rows_per_fetch` rows at a time, so a
 // large result never sits in memory whole. `each` gets the number of rows now in
 // SPI_tuptable; the rows are freed after it returns.
 template <typename Each>
-void spi_for_each_batch(const char *sql, const std::vector<SpiArg> &args, long rows_per_fetch, Each each);
+void spi_for_each_batch(const char *sql, const std::vector<SpiArg> &args, long rows_per_fetch, Each each,
+                        CursorSnapshot snapshot = CursorSnapshot::statement);
 
 // Frees SPI_tuptable of the last statement (SPI would keep every result until the end).
 void spi_free_result();
@@ -53,7 +59,7 @@ SpiArg bool_arg(bool value);
 template <typename Fn> void with_index_lookups(Fn fn);
 
 // Cursor primitives behind spi_for_each_batch.
-Portal spi_open_cursor(const char *sql, const std::vector<SpiArg> &args);
+Portal spi_open_cursor(const char *sql, const std::vector<SpiArg> &args, CursorSnapshot snapshot = CursorSnapshot::statement);
 std::uint64_t spi_fetch(Portal portal, long rows);
 void spi_close_cursor(Portal portal);
 
@@ -65,8 +71,9 @@ template <typename Fn> void with_index_lookups(Fn fn) {
 }
 
 template <typename Each>
-void spi_for_each_batch(const char *sql, const std::vector<SpiArg> &args, long rows_per_fetch, Each each) {
-    Portal portal = spi_open_cursor(sql, args);
+void spi_for_each_batch(const char *sql, const std::vector<SpiArg> &args, long rows_per_fetch, Each each,
+                        CursorSnapshot snapshot) {
+    Portal portal = spi_open_cursor(sql, args, snapshot);
     for (;;) {
         check_for_interrupts();
         const std::uint64_t rows = spi_fetch(portal, rows_per_fetch);

@@ -90,4 +90,12 @@ SpiArg float8_array_arg(const std::vector<std::optional<double>> &values) {
     });
 }
 
+SpiArg result_column_array_arg(int column, Oid array_type, Oid element_type, std::uint64_t rows) {
+    const int n = static_cast<int>(rows);
+    return build_array(array_type, element_type, n, [column, n](Datum *d, bool *nulls) {
+        for (int i = 0; i < n; ++i)
+            d[i] = spi_datum(static_cast<std::uint64_t>(i), column, &nulls[i]);
+    });
+}
+
 } // namespace usage_archive::pg

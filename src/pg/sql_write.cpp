@@ -1,5 +1,6 @@
 #include "sql_write.hpp"
 
+#include "owner_rights.hpp"
 #include "sql_arrays.hpp"
 
 #include <unordered_set>
@@ -37,8 +38,34 @@ std::vector<SpiArg> chunk_args(const WriteBatch &batch, const std::vector<std::s
             milli_array_arg(non_billable)};
 }
 
+// The audit rows of one chunk of updates: usage_corrections is written with its owner's
+// rights, so archiving needs no write privilege on it and no archiving role can forge or
+// rewrite corrections. The arrays are columns 1..12 of the UPDATE's RETURNING rows.
+void record_corrections(std::int64_t run_id, const std::vector<SpiArg> &columns) {
+    std::vector<SpiArg> args = {int8_arg(run_id)};
+    args.insert(args.end(), columns.begin(), columns.end());
+    with_owner_rights("usage_archive", "usage_corrections", [&] {
+        spi_execute("INSERT INTO usage_archive.usage_corrections (run_id, service_line_id, usage_date, "
+                    "    old_consumed_gb, new_consumed_gb, old_priority_gb, new_priority_gb, "
+                    "    old_opt_in_priority_gb, new_opt_in_priority_gb, old_standard_gb, new_standard_gb, "
+                    "    old_non_billable_gb, new_non_billable_gb) "
+                    "SELECT $1, u.* FROM unnest($2::int8[], $3::date[], $4::numeric[], $5::numeric[], "
+                    "    $6::numeric[], $7::numeric[], $8::numeric[], $9::numeric[], $10::numeric[], $11::numeric[], "
+                    "    $12::numeric[], $13::numeric[]) AS u",
+                    args);
+    });
+}
+
+std::vector<SpiArg> correction_columns(std::uint64_t rows) {
+    std::vector<SpiArg> columns = {result_column_array_arg(1, INT8ARRAYOID, INT8OID, rows),
+                                   result_column_array_arg(2, DATEARRAYOID, DATEOID, rows)};
+    for (int column = 3; column <= 12; ++column)
+        columns.push_back(result_column_array_arg(column, NUMERICARRAYOID, NUMERICOID, rows));
+    return columns;
+}
+
 void run_chunks_planned(const char *sql, const WriteBatch &batch, const std::vector<std::size_t> &which,
-                        std::int64_t run_id, std::uint64_t *written, std::vector<std::size_t> &missed) {
+                        std::int64_t run_id, bool audited, std::uint64_t *written, std::vector<std::size_t> &missed) {
     MemoryContext chunk_context = pg_call([] {
         return AllocSetContextCreate(CurrentMemoryContext, "usage_archive write chunk", ALLOCSET_DEFAULT_SIZES);
     });
@@ -55,7 +82,10 @@ void run_chunks_planned(const char *sql, const WriteBatch &batch, const std::vec
             bool is_null;
             done.insert(item_key(DatumGetInt64(spi_datum(r, 1, &is_null)), DatumGetDateADT(spi_datum(r, 2, &is_null))));
         }
+        const std::vector<SpiArg> corrections = audited && rows > 0 ? correction_columns(rows) : std::vector<SpiArg>{};
         spi_free_result();
+        if (!corrections.empty())
+            record_corrections(run_id, corrections);
         MemoryContextSwitchTo(caller);
         MemoryContextReset(chunk_context);
         *written += rows;
@@ -69,11 +99,12 @@ void run_chunks_planned(const char *sql, const WriteBatch &batch, const std::vec
 }
 
 // Runs `sql` over `which` a chunk at a time; the statement returns (service_line_id,
-// usage_date) of each row it wrote. Returns the items it did not write.
+// usage_date) of each row it wrote, and with `audited` the old and new values after them.
+// Returns the items it did not write.
 std::vector<std::size_t> run_chunks(const char *sql, const WriteBatch &batch, const std::vector<std::size_t> &which,
-                                    std::int64_t run_id, std::uint64_t *written) {
+                                    std::int64_t run_id, bool audited, std::uint64_t *written) {
     std::vector<std::size_t> missed;
-    with_index_lookups([&] { run_chunks_planned(sql, batch, which, run_id, written, missed); });
+    with_index_lookups([&] { run_chunks_planned(sql, batch, which, run_id, audited, written, missed); });
     return missed;
 }
 
@@ -90,31 +121,25 @@ std::vector<std::size_t> sql_insert(const WriteBatch &batch, const std::vector<s
         INSERT_ROWS "ON CONFLICT (service_line_id, usage_date) DO NOTHING RETURNING service_line_id, usage_date";
     static const char *const kPlain = INSERT_ROWS "RETURNING service_line_id, usage_date";
 #undef INSERT_ROWS
-    return run_chunks(has_rules ? kPlain : kSkipConflicts, batch, which, run_id, inserted);
+    return run_chunks(has_rules ? kPlain : kSkipConflicts, batch, which, run_id, false, inserted);
 }
 
 std::vector<std::size_t> sql_update(const WriteBatch &batch, const std::vector<std::size_t> &which,
                                     std::int64_t run_id, std::uint64_t *updated) {
     // `old` is a second look at the same rows within one statement, hence under the same
-    // snapshot: the values the UPDATE replaces, for the audit row.
+    // snapshot: the values the UPDATE replaces, for the audit rows (record_corrections).
     return run_chunks(
-        "WITH upd AS (UPDATE usage_archive.daily_usage_history h SET consumed_gb = u.c, priority_gb = u.p, "
-        "    opt_in_priority_gb = u.o, standard_gb = u.s, non_billable_gb = u.n, updated_at = now(), last_run_id = $8 "
-        "  FROM unnest($1::int8[], $2::date[], $3::numeric[], $4::numeric[], $5::numeric[], $6::numeric[], "
-        "              $7::numeric[]) AS u(id, d, c, p, o, s, n) "
-        "  JOIN usage_archive.daily_usage_history old ON old.service_line_id = u.id AND old.usage_date = u.d "
-        "  WHERE h.service_line_id = u.id AND h.usage_date = u.d "
-        "  RETURNING h.service_line_id, h.usage_date, old.consumed_gb AS old_c, h.consumed_gb AS new_c, "
-        "    old.priority_gb AS old_p, h.priority_gb AS new_p, old.opt_in_priority_gb AS old_o, "
-        "    h.opt_in_priority_gb AS new_o, old.standard_gb AS old_s, h.standard_gb AS new_s, "
-        "    old.non_billable_gb AS old_n, h.non_billable_gb AS new_n) "
-        "INSERT INTO usage_archive.usage_corrections (run_id, service_line_id, usage_date, "
-        "    old_consumed_gb, new_consumed_gb, old_priority_gb, new_priority_gb, "
-        "    old_opt_in_priority_gb, new_opt_in_priority_gb, old_standard_gb, new_standard_gb, "
-        "    old_non_billable_gb, new_non_billable_gb) "
-        "SELECT $8, service_line_id, usage_date, old_c, new_c, old_p, new_p, old_o, new_o, old_s, new_s, old_n, new_n "
-        "FROM upd RETURNING service_line_id, usage_date",
-        batch, which, run_id, updated);
+        "UPDATE usage_archive.daily_usage_history h SET consumed_gb = u.c, priority_gb = u.p, "
+        "    opt_in_priority_gb = u.o, standard_gb = u.s, non_billable_gb = u.n, updated_at = pg_catalog.now(), "
+        "    last_run_id = $8 "
+        "FROM unnest($1::int8[], $2::date[], $3::numeric[], $4::numeric[], $5::numeric[], $6::numeric[], "
+        "                       $7::numeric[]) AS u(id, d, c, p, o, s, n) "
+        "JOIN usage_archive.daily_usage_history old ON old.service_line_id = u.id AND old.usage_date = u.d "
+        "WHERE h.service_line_id = u.id AND h.usage_date = u.d "
+        "RETURNING h.service_line_id, h.usage_date, old.consumed_gb, h.consumed_gb, old.priority_gb, h.priority_gb, "
+        "    old.opt_in_priority_gb, h.opt_in_priority_gb, old.standard_gb, h.standard_gb, "
+        "    old.non_billable_gb, h.non_billable_gb",
+        batch, which, run_id, true, updated);
 }
 
 } // namespace usage_archive::pg

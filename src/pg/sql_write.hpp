@@ -17,8 +17,8 @@ namespace usage_archive::pg {
 std::vector<std::size_t> sql_insert(const WriteBatch &batch, const std::vector<std::size_t> &which,
                                     std::int64_t run_id, bool has_rules, std::uint64_t *inserted);
 
-// UPDATE of the changed items at `which`, recording old and new values in
-// usage_corrections in the same statement. Adds the rows updated to *updated and returns
+// UPDATE of the changed items at `which` (with the caller's rights), then the old and new
+// values of each updated row recorded in usage_corrections (with its owner's rights). Adds the rows updated to *updated and returns
 // the items whose row has vanished meanwhile.
 std::vector<std::size_t> sql_update(const WriteBatch &batch, const std::vector<std::size_t> &which,
                                     std::int64_t run_id, std::uint64_t *updated);

@@ -36,29 +36,50 @@ std::optional<core::MilliGb> column_milli(std::uint64_t row, int column) {
 
 } // namespace
 
+std::vector<SpiArg> ArchivedRange::args() const {
+    return {int8_array_arg(line_ids), SpiArg{DATEOID, DateADTGetDatum(first_day)}, SpiArg{DATEOID, DateADTGetDatum(last_day)}};
+}
+
+ArchivedRange archived_range(const WriteBatch &batch, const std::vector<std::size_t> &which) {
+    ArchivedRange range{{}, batch.items[which.front()].day, batch.items[which.front()].day};
+    for (std::size_t i : which) {
+        const WriteItem &item = batch.items[i];
+        if (range.line_ids.empty() || range.line_ids.back() != item.line_id)
+            range.line_ids.push_back(item.line_id);
+        range.first_day = std::min(range.first_day, item.day);
+        range.last_day = std::max(range.last_day, item.day);
+    }
+    range.line_ids.erase(std::unique(range.line_ids.begin(), range.line_ids.end()), range.line_ids.end());
+    return range;
+}
+
+std::uint64_t row_version(std::uint64_t row, int column) {
+    bool is_null;
+    const ItemPointer tid = reinterpret_cast<ItemPointer>(DatumGetPointer(spi_datum(row, column, &is_null)));
+    // Offsets start at 1, so no version is kNoRow; block numbers are 32-bit, so none is kNotCompared.
+    return static_cast<std::uint64_t>(ItemPointerGetBlockNumberNoCheck(tid)) << 16 | ItemPointerGetOffsetNumberNoCheck(tid);
+}
+
 DiffOutcome diff_against_archive(WriteBatch &batch, const std::vector<std::size_t> &which, core::MilliGb tolerance) {
     DiffOutcome out;
     if (which.empty())
         return out;
-    std::vector<std::int64_t> line_ids;
-    std::int32_t first_day = batch.items[which.front()].day, last_day = first_day;
-    for (std::size_t i : which) {
-        WriteItem &item = batch.items[i];
-        item.state = ItemState::fresh;
-        if (line_ids.empty() || line_ids.back() != item.line_id)
-            line_ids.push_back(item.line_id);
-        first_day = std::min(first_day, item.day);
-        last_day = std::max(last_day, item.day);
+    for (std::size_t i : which)
+        batch.items[i].state = ItemState::fresh;
+    const bool keep_versions = IsolationUsesXactSnapshot();
+    if (keep_versions) {
+        out.compared_versions.assign(batch.items.size(), kNotCompared);
+        for (std::size_t i : which)
+            out.compared_versions[i] = kNoRow;
     }
-    line_ids.erase(std::unique(line_ids.begin(), line_ids.end()), line_ids.end());
-
-    SpiArg ids = int8_array_arg(line_ids);
-    const std::vector<SpiArg> args = {ids, SpiArg{DATEOID, DateADTGetDatum(first_day)},
-                                      SpiArg{DATEOID, DateADTGetDatum(last_day)}};
-    spi_for_each_batch("SELECT service_line_id, usage_date, consumed_gb, priority_gb, opt_in_priority_gb, standard_gb, "
-                       "non_billable_gb FROM usage_archive.daily_usage_history "
-                       "WHERE service_line_id = ANY($1) AND usage_date BETWEEN $2 AND $3",
-                       args, kFetchRows, [&](std::uint64_t rows) {
+    spi_for_each_batch(keep_versions
+                           ? "SELECT service_line_id, usage_date, consumed_gb, priority_gb, opt_in_priority_gb, "
+                             "standard_gb, non_billable_gb, ctid FROM usage_archive.daily_usage_history "
+                             "WHERE service_line_id = ANY($1) AND usage_date BETWEEN $2 AND $3"
+                           : "SELECT service_line_id, usage_date, consumed_gb, priority_gb, opt_in_priority_gb, "
+                             "standard_gb, non_billable_gb FROM usage_archive.daily_usage_history "
+                             "WHERE service_line_id = ANY($1) AND usage_date BETWEEN $2 AND $3",
+                       archived_range(batch, which).args(), kFetchRows, [&](std::uint64_t rows) {
                            for (std::uint64_t r = 0; r < rows; ++r) {
                                bool is_null;
                                const std::int64_t line_id = DatumGetInt64(spi_datum(r, 1, &is_null));
@@ -75,6 +96,8 @@ DiffOutcome diff_against_archive(WriteBatch &batch, const std::vector<std::size_
                                batch.items[at].state = core::usage_differs(stored, *batch.items[at].record, tolerance)
                                                            ? ItemState::changed
                                                            : ItemState::unchanged;
+                               if (keep_versions)
+                                   out.compared_versions[at] = row_version(r, 8);
                            }
                        });
     // Items not in the selection keep their state from earlier rounds; classify ours.

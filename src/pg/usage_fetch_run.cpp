@@ -6,6 +6,7 @@
 
 #include "core/payload_error.hpp"
 #include "http/curl_transport.hpp"
+#include "http/secret_file.hpp"
 #include "http/token_cache.hpp"
 #include "http/usage_fetch.hpp"
 
@@ -50,6 +51,26 @@ http::HostPolicy host_policy() {
     return http::HostPolicy(std::move(hosts));
 }
 
+// The client secret stored for the source: in the secret table, or in a file on the server.
+std::string client_secret(const SourceConfig &source) {
+    const StoredSecret stored = load_client_secret(source);
+    if (stored.client_secret_file) {
+        const http::SecretFileResult file = http::read_secret_file(*stored.client_secret_file);
+        if (!file.secret)
+            throw SqlError(file.missing ? ERRCODE_UNDEFINED_FILE : ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE,
+                           "source \"" + source.name + "\" cannot be fetched: its client secret file \"" +
+                               *stored.client_secret_file + "\" cannot be used: " + file.problem,
+                           {}, "A superuser sets it with usage_archive.set_client_secret_file().");
+        return *file.secret;
+    }
+    if (!stored.client_secret)
+        cannot_fetch(source, "it has a token_url but no client secret",
+                     "Set client_secret with usage_archive.add_source(), or a file with "
+                     "usage_archive.set_client_secret_file(). Changing a source's URLs to another host drops its "
+                     "stored secret.");
+    return *stored.client_secret;
+}
+
 std::optional<http::ClientCredentials> credentials(const SourceConfig &source) {
     if (!source.token_url) {
         if (source.kind == core::SourceKind::starlink)
@@ -60,10 +81,7 @@ std::optional<http::ClientCredentials> credentials(const SourceConfig &source) {
     }
     if (!source.client_id)
         cannot_fetch(source, "it has a token_url but no client_id", "Set client_id with usage_archive.add_source().");
-    std::optional<std::string> secret = load_client_secret(source.name);
-    if (!secret)
-        cannot_fetch(source, "it has a token_url but no client secret", "Set client_secret with usage_archive.add_source().");
-    return http::ClientCredentials{*source.token_url, *source.client_id, *secret};
+    return http::ClientCredentials{*source.token_url, *source.client_id, client_secret(source)};
 }
 
 } // namespace
@@ -74,7 +92,7 @@ void fetch_and_parse(const SourceConfig &source, const UsageQuery &query, core::
         cannot_fetch(source, "it has no base_url", "Set base_url with usage_archive.add_source().");
     std::optional<http::ClientCredentials> creds = credentials(source);
 
-    BackendEnvironment env;
+    BackendEnvironment env(source.name);
     http::CurlOptions options;
     options.connect_timeout_ms = settings.connect_timeout_ms;
     options.request_timeout_ms = settings.request_timeout_ms;
@@ -92,12 +110,15 @@ void fetch_and_parse(const SourceConfig &source, const UsageQuery &query, core::
     if (creds)
         auth = std::make_unique<http::OAuthAuthorizer>(token_cache(), *creds, runner, env);
 
-    const http::PageSink sink = [&parser](std::string_view body, const std::string &where) {
+    // A page's parse error can quote the page (the API's errorMessage, a token of invalid
+    // JSON): it is scrubbed of every credential the run sent, like the runner's own errors.
+    const http::PageSink sink = [&parser, &runner](std::string_view body, const std::string &where) {
         check_for_interrupts();
         try {
             return parser.add(body);
         } catch (const core::PayloadError &e) {
-            throw core::PayloadError(e.kind(), std::string(e.what()) + " (in the response to " + where + ")",
+            throw core::PayloadError(e.kind(),
+                                     runner.scrubber().scrub(std::string(e.what()) + " (in the response to " + where + ")"),
                                      e.byte_offset(), e.json_path());
         }
     };

@@ -26,6 +26,32 @@ is($node->safe_psql('old_db', q{SELECT unchanged FROM usage_archive.archive_payl
 is($node->safe_psql('old_db', q{SELECT to_regprocedure('usage_archive.archive_usage(text, int, text[])') IS NOT NULL}),
     't', 'archive_usage exists after the update');
 
+# 0.3.0 withdraws the write privileges on the audit trail that 0.2.0's documented archiver
+# grants gave, and leaves every other grant alone.
+$node->safe_psql('postgres', q{
+    CREATE DATABASE grants_db;
+    CREATE ROLE upgrade_archiver;
+});
+$node->safe_psql('grants_db', q{
+    CREATE EXTENSION usage_archive VERSION '0.2.0';
+    GRANT USAGE ON SCHEMA usage_archive TO upgrade_archiver;
+    GRANT SELECT, INSERT, UPDATE ON usage_archive.service_lines, usage_archive.daily_usage_history,
+          usage_archive.usage_corrections, usage_archive.archive_runs TO upgrade_archiver;
+});
+my ($ret, $out, $err) = $node->psql('grants_db', q{ALTER EXTENSION usage_archive UPDATE TO '0.3.0'});
+is($ret, 0, 'updated 0.2.0 to 0.3.0');
+like($err, qr/revoked INSERT on usage_archive\.archive_runs from upgrade_archiver/, 'the update says what it revoked');
+is($node->safe_psql('grants_db', q{
+    SELECT string_agg(format('%s %s', t, p), ', ' ORDER BY t, p)
+    FROM unnest(ARRAY['usage_archive.archive_runs', 'usage_archive.usage_corrections',
+                      'usage_archive.daily_usage_history']) t,
+         unnest(ARRAY['SELECT', 'INSERT', 'UPDATE']) p
+    WHERE has_table_privilege('upgrade_archiver', t, p)}),
+    'usage_archive.archive_runs SELECT, usage_archive.daily_usage_history INSERT, '
+      . 'usage_archive.daily_usage_history SELECT, usage_archive.daily_usage_history UPDATE, '
+      . 'usage_archive.usage_corrections SELECT',
+    'write privileges on the run log and corrections are gone, the others stay');
+
 $node->safe_psql('fresh_db', 'CREATE EXTENSION usage_archive');
 # Extension members are not in a schema dump, so compare the catalog's own account of them.
 my $schema = q{
