@@ -33,6 +33,9 @@ MAX_LIMIT = 250
 DEFAULT_LIMIT = 50
 DEFAULT_SIMPLE_DAYS = 35
 API_ENDPOINTS = ("token", "data_usage", "service_lines", "simple", "not_found")
+# Arrival times (Unix seconds) of data-usage requests kept for /_stats: a client's rate limit
+# is checked against them.
+MAX_TIMES_KEPT = 10000
 _PAD_CHUNK = b"x" * 65536
 # Response bodies of the current revision are kept up to this many bytes in all (then the
 # cache starts over); 2,000 lines x 3 cycles is ~18 MB for all 40 pages of limit 50.
@@ -132,6 +135,7 @@ class MockState:
             self.pages = Counter()
             self.statuses = Counter()
             self.tokens_issued = 0
+            self.data_usage_times: list[float] = []
             self.peak_in_flight = self.in_flight
             # The cached bodies stay valid (same fleet); only their counters restart.
             self.body_cache_hits = 0
@@ -164,6 +168,8 @@ class MockState:
     def begin(self, endpoint: str):
         with self.lock:
             self.requests[endpoint] += 1
+            if endpoint == "data_usage" and len(self.data_usage_times) < MAX_TIMES_KEPT:
+                self.data_usage_times.append(round(time.time(), 3))
             self.in_flight += 1
             self.peak_in_flight = max(self.peak_in_flight, self.in_flight)
 
@@ -191,6 +197,7 @@ class MockState:
                 "data_usage_pages": {str(p): n for p, n in sorted(self.pages.items())},
                 "statuses": {str(s): n for s, n in sorted(self.statuses.items())},
                 "tokens_issued": self.tokens_issued,
+                "data_usage_times": list(self.data_usage_times),
                 "revision": self.revision,
                 "in_flight": self.in_flight,
                 "peak_in_flight": self.peak_in_flight,

@@ -217,6 +217,14 @@ class MockApiTest(unittest.TestCase):
         self.assertEqual(r.status, 400)
         self.assertEqual(r.body, b"could not handle this request: " + form.encode())
 
+    def test_data_usage_times(self):
+        before = time.time()
+        self.query_ok()
+        self.query_ok(page=1)
+        times = self.stats()["data_usage_times"]
+        self.assertEqual(len(times), 2)
+        self.assertTrue(all(before - 1 <= t <= time.time() + 1 for t in times))
+
     def test_echo_authorization_fault(self):
         token = self.token()
         self.control(echo_authorization=True)
