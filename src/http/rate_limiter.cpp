@@ -1,5 +1,7 @@
 #include "rate_limiter.hpp"
 
+#include <algorithm>
+
 namespace usage_archive::http {
 
 namespace {
@@ -23,5 +25,16 @@ std::int64_t RateLimiter::wait_ms(std::int64_t now_ms) {
 }
 
 void RateLimiter::record(std::int64_t now_ms) { sent_.push_back(now_ms); }
+
+int RateLimiter::take(int wanted, std::int64_t now_ms, std::int64_t *retry_ms) {
+    const int granted = std::min(wanted, available(now_ms));
+    if (granted <= 0) {
+        *retry_ms = std::max<std::int64_t>(1, wait_ms(now_ms));
+        return 0;
+    }
+    for (int i = 0; i < granted; ++i)
+        record(now_ms);
+    return granted;
+}
 
 } // namespace usage_archive::http

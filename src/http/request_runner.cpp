@@ -64,20 +64,20 @@ void RequestRunner::wait(std::int64_t ms, RunEnvironment::Wait why) {
     }
 }
 
-std::vector<HttpResponse> RequestRunner::run(std::vector<HttpRequest> requests, Authorizer *auth, RateLimiter *limiter,
+std::vector<HttpResponse> RequestRunner::run(std::vector<HttpRequest> requests, Authorizer *auth, RequestBudget *budget,
                                              const SuccessHandler &on_success) {
     for (const HttpRequest &r : requests)
         for (const std::string &secret : r.secrets)
             scrubber_.add(secret);
     try {
-        return run_unscrubbed(std::move(requests), auth, limiter, on_success);
+        return run_unscrubbed(std::move(requests), auth, budget, on_success);
     } catch (const HttpError &e) {
         throw HttpError(e.kind(), scrubber_.scrub(e.what()), e.status());
     }
 }
 
 std::vector<HttpResponse> RequestRunner::run_unscrubbed(std::vector<HttpRequest> requests, Authorizer *auth,
-                                                        RateLimiter *limiter, const SuccessHandler &on_success) {
+                                                        RequestBudget *budget, const SuccessHandler &on_success) {
     const std::size_t n = requests.size();
     std::vector<HttpResponse> results(n);
     std::vector<int> retries(n, 0), redirects(n, 0);
@@ -101,19 +101,19 @@ std::vector<HttpResponse> RequestRunner::run_unscrubbed(std::vector<HttpRequest>
         if (env_.should_abort())
             throw HttpError(HttpError::Kind::aborted, "request cancelled");
         std::size_t take = pending.size();
-        if (limiter) {
-            while (limiter->available(env_.now_ms()) <= 0)
-                wait(limiter->wait_ms(env_.now_ms()), RunEnvironment::Wait::rate_limit);
-            take = std::min<std::size_t>(take, static_cast<std::size_t>(limiter->available(env_.now_ms())));
+        if (budget) {
+            std::int64_t retry_ms = 0;
+            int granted;
+            while ((granted = budget->take(static_cast<int>(std::min<std::size_t>(take, 1 << 20)), env_.now_ms(),
+                                           &retry_ms)) == 0)
+                wait(retry_ms, RunEnvironment::Wait::rate_limit);
+            take = static_cast<std::size_t>(granted);
         }
         std::vector<std::size_t> batch(pending.begin(), pending.begin() + static_cast<std::ptrdiff_t>(take));
         std::vector<std::size_t> later(pending.begin() + static_cast<std::ptrdiff_t>(take), pending.end());
         std::vector<HttpRequest> sending;
-        for (std::size_t i : batch) {
+        for (std::size_t i : batch)
             sending.push_back(requests[i]);
-            if (limiter)
-                limiter->record(env_.now_ms());
-        }
         stats_.requests += sending.size();
 
         std::int64_t backoff = 0;

@@ -3,7 +3,7 @@
 // the source's rate limit, and counts what it did.
 #pragma once
 
-#include "rate_limiter.hpp"
+#include "request_budget.hpp"
 #include "retry_policy.hpp"
 #include "secret_scrubber.hpp"
 #include "transport.hpp"
@@ -40,9 +40,9 @@ class RequestRunner {
 
     // Performs the requests concurrently and returns their 2xx responses in order, or throws
     // HttpError for the first one that cannot succeed. With `auth`, every request carries its
-    // Authorization header. With `limiter`, requests are spaced to its budget. With
+    // Authorization header. With `budget`, requests start only as it grants them. With
     // `on_success`, successful responses go to it as they arrive instead of being returned.
-    std::vector<HttpResponse> run(std::vector<HttpRequest> requests, Authorizer *auth, RateLimiter *limiter,
+    std::vector<HttpResponse> run(std::vector<HttpRequest> requests, Authorizer *auth, RequestBudget *budget,
                                   const SuccessHandler &on_success = {});
 
     // Knows every credential this runner has sent (request secrets, Authorization values):
@@ -51,7 +51,7 @@ class RequestRunner {
     const SecretScrubber &scrubber() const { return scrubber_; }
 
   private:
-    std::vector<HttpResponse> run_unscrubbed(std::vector<HttpRequest> requests, Authorizer *auth, RateLimiter *limiter,
+    std::vector<HttpResponse> run_unscrubbed(std::vector<HttpRequest> requests, Authorizer *auth, RequestBudget *budget,
                                              const SuccessHandler &on_success);
     void wait(std::int64_t ms, RunEnvironment::Wait why);
     SecretScrubber scrubber_;

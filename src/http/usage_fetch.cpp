@@ -36,11 +36,11 @@ HttpRequest starlink_page_request(const StarlinkQuery &query, std::int64_t page)
     return r;
 }
 
-void fetch_starlink_usage(RequestRunner &runner, Authorizer *auth, RateLimiter &limiter, const StarlinkQuery &query,
+void fetch_starlink_usage(RequestRunner &runner, Authorizer *auth, RequestBudget &budget, const StarlinkQuery &query,
                           const PageSink &sink) {
     core::PageInfo info;
     HttpRequest first = starlink_page_request(query, 0);
-    deliver(sink, first, runner.run({first}, auth, &limiter).front(), &info);
+    deliver(sink, first, runner.run({first}, auth, &budget).front(), &info);
     if (info.is_last_page.value_or(true))
         return; // the last page, or a response that does not page at all
     std::int64_t next = 1;
@@ -57,7 +57,7 @@ void fetch_starlink_usage(RequestRunner &runner, Authorizer *auth, RateLimiter &
                 requests.push_back(starlink_page_request(query, p));
             std::map<std::size_t, HttpResponse> early;
             std::size_t in_order = 0;
-            runner.run(requests, auth, &limiter, [&](std::size_t i, HttpResponse &response) {
+            runner.run(requests, auth, &budget, [&](std::size_t i, HttpResponse &response) {
                 early.emplace(i, std::move(response));
                 for (auto it = early.find(in_order); it != early.end(); it = early.find(in_order)) {
                     deliver(sink, requests[in_order], it->second, &info);
@@ -72,17 +72,17 @@ void fetch_starlink_usage(RequestRunner &runner, Authorizer *auth, RateLimiter &
     }
     for (; next < kMaxPages; ++next) {
         HttpRequest request = starlink_page_request(query, next);
-        deliver(sink, request, runner.run({request}, auth, &limiter).front(), &info);
+        deliver(sink, request, runner.run({request}, auth, &budget).front(), &info);
         if (info.is_last_page.value_or(true))
             return;
     }
     throw HttpError(HttpError::Kind::status, "the API kept reporting more pages after " + std::to_string(kMaxPages));
 }
 
-void fetch_simple_usage(RequestRunner &runner, Authorizer *auth, RateLimiter &limiter, const std::string &url,
+void fetch_simple_usage(RequestRunner &runner, Authorizer *auth, RequestBudget &budget, const std::string &url,
                         const PageSink &sink) {
     HttpRequest request{"GET", url, {{"Accept", "application/json"}}, {}};
-    deliver(sink, request, runner.run({request}, auth, &limiter).front(), nullptr);
+    deliver(sink, request, runner.run({request}, auth, &budget).front(), nullptr);
 }
 
 } // namespace usage_archive::http

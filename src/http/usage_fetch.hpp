@@ -30,10 +30,10 @@ using PageSink = std::function<core::PageInfo(std::string_view body, const std::
 // arrived; if the last
 // planned page does not say isLastPage, fetching goes on page by page until one does (the
 // fleet grew meanwhile).
-void fetch_starlink_usage(RequestRunner &runner, Authorizer *auth, RateLimiter &limiter, const StarlinkQuery &query,
+void fetch_starlink_usage(RequestRunner &runner, Authorizer *auth, RequestBudget &budget, const StarlinkQuery &query,
                           const PageSink &sink);
 
-void fetch_simple_usage(RequestRunner &runner, Authorizer *auth, RateLimiter &limiter, const std::string &url,
+void fetch_simple_usage(RequestRunner &runner, Authorizer *auth, RequestBudget &budget, const std::string &url,
                         const PageSink &sink);
 
 // The request for one page (exposed for tests).

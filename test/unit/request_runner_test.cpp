@@ -1,5 +1,6 @@
 #include "fake_http.hpp"
 
+#include "http/rate_limiter.hpp"
 #include "http/request_runner.hpp"
 #include "http/token_cache.hpp"
 

@@ -1,5 +1,6 @@
 #include "fake_http.hpp"
 
+#include "http/rate_limiter.hpp"
 #include "http/usage_fetch.hpp"
 
 #include <nlohmann/json.hpp>
