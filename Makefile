@@ -20,7 +20,10 @@ ISOLATION_OPTS = --inputdir=test/isolation --outputdir=test/isolation --load-ext
 
 # PostgreSQL 15 explicitly: /usr/bin/pg_config answers for the newest installed version.
 PG_CONFIG ?= $(firstword $(wildcard /usr/lib/postgresql/15/bin/pg_config) pg_config)
-PG_CPPFLAGS = -Isrc
+# The library refuses SQL objects of another version (see src/pg/extension_version.hpp):
+# the version it is built for is the control file's default_version.
+EXTVERSION := $(shell sed -n "s/^default_version *= *'\(.*\)'/\1/p" usage_archive.control)
+PG_CPPFLAGS = -Isrc -DUSAGE_ARCHIVE_VERSION='"$(EXTVERSION)"'
 PG_CXXFLAGS = -std=c++17 -fvisibility=hidden -Wall -Wno-register -Wno-missing-field-initializers
 SHLIB_LINK = -lcurl -lstdc++
 
@@ -43,6 +46,9 @@ all install installcheck:
 	@echo "or: sudo apt-get install postgresql-15 postgresql-server-dev-15" >&2
 	@exit 1
 endif
+
+# A new default_version is a new USAGE_ARCHIVE_VERSION.
+src/pg/extension_version.o: usage_archive.control
 
 .PHONY: deps unit test demo bench
 

@@ -2,6 +2,7 @@
 
 #include "compared_rows_check.hpp"
 #include "copy_insert.hpp"
+#include "extension_version.hpp"
 #include "error_bridge.hpp"
 #include "phase_timer.hpp"
 #include "service_line_registry.hpp"
@@ -15,6 +16,7 @@
 #include "core/payload_parser.hpp"
 
 #include <algorithm>
+#include <optional>
 
 namespace usage_archive::pg {
 namespace {
@@ -121,7 +123,8 @@ void write_batch(WriteBatch &batch, const SourceConfig &source, std::int64_t run
 // the tables a run writes (service_lines, daily_usage_history, usage_corrections,
 // archive_runs), a column default, a CHECK constraint. If it started another run, that run
 // would write between the outer run's diff and its writes and share the backend's COPY
-// machinery with the COPY in progress. Such a call is refused before it does anything, as
+// machinery with the COPY in progress. Such a call is refused before it writes anything (its
+// own run-log row included: writing it could fire the very trigger that called it), as
 // PostgreSQL refuses to drop a table "being used by active queries in this session".
 class ExclusiveRun {
   public:
@@ -144,16 +147,14 @@ class ExclusiveRun {
     static inline std::string active_source_;
 };
 
-} // namespace
-
-ArchiveResult run_archive(const std::string &source_name, const char *entry_point, const PayloadProducer &produce) {
-    const ExclusiveRun exclusive(source_name, entry_point);
+ArchiveResult run_archive(RunLog &log, const std::string &source_name, const char *entry_point,
+                          const PayloadProducer &produce) {
     // Locked before it is read: the run sees the source as the last run of it left it.
     lock_source_for_archive(source_name);
     const SourceConfig source = load_source(source_name);
-    const std::int64_t run_id = start_run(source.name, entry_point);
+    const std::int64_t run_id = log.run_id();
+    RunCounters &counters = log.counters;
 
-    RunCounters counters;
     PhaseTimer timer;
     timer.start("parse");
     core::ParsedPayload parsed = produce_payload(source, produce, counters);
@@ -175,11 +176,45 @@ ArchiveResult run_archive(const std::string &source_name, const char *entry_poin
     if (accounted != counters.records)
         throw SqlError(ERRCODE_INTERNAL_ERROR, "usage_archive: counters do not add up to the records in the payload",
                        std::to_string(accounted) + " accounted for, " + std::to_string(counters.records) + " received");
-    finish_run(run_id, counters);
     const std::string timings = timer.summary();
     const char *t = timings.c_str();
     pg_call([run_id, t] { elog(DEBUG1, "usage_archive run " INT64_FORMAT ": %s", static_cast<int64>(run_id), t); });
-    return ArchiveResult{run_id, std::move(counters)};
+    return ArchiveResult{run_id, counters};
+}
+
+// The SQLSTATE and message of the exception being handled, for the run log.
+void record_failure(RunLog &log) noexcept {
+    try {
+        throw;
+    } catch (const std::exception &e) {
+        log.failed(sqlstate_of(e), e.what());
+    } catch (...) {
+        log.failed("XX000", "unknown C++ exception in usage_archive");
+    }
+}
+
+} // namespace
+
+ArchiveResult archive_call(const std::string &source_for_log, const char *entry_point,
+                           const std::function<ArchiveCall()> &read_arguments) {
+    require_current_sql_objects();
+    std::optional<ExclusiveRun> exclusive;
+    try {
+        exclusive.emplace(source_for_log, entry_point);
+    } catch (const SqlError &e) {
+        RunLog::record_refused_call(source_for_log, entry_point, unpack_sql_state(e.sqlstate()), e.what());
+        throw;
+    }
+    RunLog log(source_for_log, entry_point);
+    try {
+        const ArchiveCall call = read_arguments();
+        ArchiveResult result = run_archive(log, call.source, entry_point, call.produce);
+        log.succeeded();
+        return result;
+    } catch (...) {
+        record_failure(log);
+        throw;
+    }
 }
 
 } // namespace usage_archive::pg

@@ -23,9 +23,18 @@ struct ArchiveResult {
 // lets escape become the run's error.
 using PayloadProducer = std::function<void(const SourceConfig &, core::PayloadParser &, RunCounters &)>;
 
-// Must run with SPI connected. The whole payload is in hand before anything is written, and
-// any failure raises: the transaction being aborted, nothing of the run (nor its run row)
-// stays behind.
-ArchiveResult run_archive(const std::string &source, const char *entry_point, const PayloadProducer &produce);
+// What a call archives: its source, and what puts its payload into the parser.
+struct ArchiveCall {
+    std::string source;
+    PayloadProducer produce;
+};
+
+// One archive call, logged from its first step: its archive_runs row (under `source_for_log`,
+// the source argument as given), then `read_arguments` (whose errors, like every later one,
+// are recorded in the run log), then the run. Must run with SPI connected. The whole payload
+// is in hand before anything is written, and any failure raises: the caller's transaction
+// being aborted, nothing of the run stays behind but its run-log row (see run_log.hpp).
+ArchiveResult archive_call(const std::string &source_for_log, const char *entry_point,
+                           const std::function<ArchiveCall()> &read_arguments);
 
 } // namespace usage_archive::pg

@@ -13,38 +13,43 @@ namespace {
 // parsed, the memory `owned` points to (a detoasted or rendered copy, or nullptr when the
 // text is the argument itself) is released: the writing phase needs only the records, and
 // a large payload would otherwise double the run's peak memory.
-Datum archive_text(FunctionCallInfo fcinfo, const std::string &source, std::string_view payload, void *owned) {
-    return archive_and_report(fcinfo, source, "archive_payload",
-                              [payload, owned](const SourceConfig &, core::PayloadParser &parser, RunCounters &counters) {
-                                  counters.payload_bytes = payload.size();
-                                  parser.add(payload);
-                                  if (owned)
-                                      pg_call([owned] { pfree(owned); });
-                              });
+PayloadProducer parse_in_place(std::string_view payload, void *owned) {
+    return [payload, owned](const SourceConfig &, core::PayloadParser &parser, RunCounters &counters) {
+        counters.payload_bytes = payload.size();
+        parser.add(payload);
+        if (owned)
+            pg_call([owned] { pfree(owned); });
+    };
 }
 
 Datum archive_payload_text_body(FunctionCallInfo fcinfo) {
-    const std::string source = required_text_arg(fcinfo, 0, "source");
-    if (PG_ARGISNULL(1))
-        throw SqlError(ERRCODE_NULL_VALUE_NOT_ALLOWED, "payload must not be null");
-    text *payload = pg_call([fcinfo] { return PG_GETARG_TEXT_PP(1); });
-    void *owned = payload != reinterpret_cast<text *>(DatumGetPointer(PG_GETARG_DATUM(1))) ? payload : nullptr;
-    return archive_text(fcinfo, source, std::string_view(VARDATA_ANY(payload), VARSIZE_ANY_EXHDR(payload)), owned);
+    return archive_and_report(fcinfo, "archive_payload", [fcinfo] {
+        ArchiveCall call{required_text_arg(fcinfo, 0, "source"), {}};
+        if (PG_ARGISNULL(1))
+            throw SqlError(ERRCODE_NULL_VALUE_NOT_ALLOWED, "payload must not be null");
+        text *payload = pg_call([fcinfo] { return PG_GETARG_TEXT_PP(1); });
+        void *owned = payload != reinterpret_cast<text *>(DatumGetPointer(PG_GETARG_DATUM(1))) ? payload : nullptr;
+        call.produce = parse_in_place(std::string_view(VARDATA_ANY(payload), VARSIZE_ANY_EXHDR(payload)), owned);
+        return call;
+    });
 }
 
 Datum archive_payload_jsonb_body(FunctionCallInfo fcinfo) {
-    const std::string source = required_text_arg(fcinfo, 0, "source");
-    if (PG_ARGISNULL(1))
-        throw SqlError(ERRCODE_NULL_VALUE_NOT_ALLOWED, "payload must not be null");
-    // Rendered back to JSON text so both overloads go through the one streaming parser.
-    char *json = pg_call([fcinfo] {
-        Jsonb *jb = PG_GETARG_JSONB_P(1);
-        char *rendered = JsonbToCString(nullptr, &jb->root, VARSIZE(jb));
-        if (jb != reinterpret_cast<Jsonb *>(DatumGetPointer(PG_GETARG_DATUM(1))))
-            pfree(jb); // the detoasted copy: the rendered text is all we need
-        return rendered;
+    return archive_and_report(fcinfo, "archive_payload", [fcinfo] {
+        ArchiveCall call{required_text_arg(fcinfo, 0, "source"), {}};
+        if (PG_ARGISNULL(1))
+            throw SqlError(ERRCODE_NULL_VALUE_NOT_ALLOWED, "payload must not be null");
+        // Rendered back to JSON text so both overloads go through the one streaming parser.
+        char *json = pg_call([fcinfo] {
+            Jsonb *jb = PG_GETARG_JSONB_P(1);
+            char *rendered = JsonbToCString(nullptr, &jb->root, VARSIZE(jb));
+            if (jb != reinterpret_cast<Jsonb *>(DatumGetPointer(PG_GETARG_DATUM(1))))
+                pfree(jb); // the detoasted copy: the rendered text is all we need
+            return rendered;
+        });
+        call.produce = parse_in_place(std::string_view(json), json);
+        return call;
     });
-    return archive_text(fcinfo, source, std::string_view(json), json);
 }
 
 } // namespace

@@ -6,22 +6,15 @@
 namespace usage_archive::pg {
 namespace {
 
-// The API returns the current cycle plus this many earlier ones; a decade is plenty.
-constexpr int kMaxPreviousCycles = 120;
-
 Datum archive_usage_body(FunctionCallInfo fcinfo) {
-    const std::string source = required_text_arg(fcinfo, 0, "source");
-    UsageQuery query;
-    if (!PG_ARGISNULL(1))
-        query.previous_billing_cycles = PG_GETARG_INT32(1);
-    if (query.previous_billing_cycles < 0 || query.previous_billing_cycles > kMaxPreviousCycles)
-        throw SqlError(ERRCODE_INVALID_PARAMETER_VALUE,
-                       "previous_billing_cycles must be between 0 and " + std::to_string(kMaxPreviousCycles));
-    query.service_lines = optional_text_array_arg(fcinfo, 2, "service_lines");
-    return archive_and_report(fcinfo, source, "archive_usage",
-                              [&query](const SourceConfig &s, core::PayloadParser &parser, RunCounters &counters) {
-                                  fetch_and_parse(s, query, parser, counters);
-                              });
+    return archive_and_report(fcinfo, "archive_usage", [fcinfo] {
+        const std::string source = required_text_arg(fcinfo, 0, "source");
+        UsageQuery query;
+        if (!PG_ARGISNULL(1))
+            query.previous_billing_cycles = PG_GETARG_INT32(1);
+        query.service_lines = optional_text_array_arg(fcinfo, 2, "service_lines");
+        return ArchiveCall{source, usage_fetch_producer(query)};
+    });
 }
 
 } // namespace

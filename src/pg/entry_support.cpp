@@ -3,7 +3,6 @@
 #include "spi_support.hpp"
 
 namespace usage_archive::pg {
-namespace {
 
 Datum stats_datum(FunctionCallInfo fcinfo, const ArchiveResult &r) {
     const RunCounters &c = r.counters;
@@ -24,8 +23,6 @@ Datum stats_datum(FunctionCallInfo fcinfo, const ArchiveResult &r) {
         return HeapTupleGetDatum(heap_form_tuple(desc, v, nulls));
     });
 }
-
-} // namespace
 
 std::string required_text_arg(FunctionCallInfo fcinfo, int n, const char *name) {
     if (PG_ARGISNULL(n))
@@ -61,10 +58,13 @@ std::optional<std::vector<std::string>> optional_text_array_arg(FunctionCallInfo
     return out;
 }
 
-Datum archive_and_report(FunctionCallInfo fcinfo, const std::string &source, const char *entry_point,
-                         const PayloadProducer &produce) {
+std::string source_for_log(FunctionCallInfo fcinfo) {
+    return PG_ARGISNULL(0) ? std::string() : required_text_arg(fcinfo, 0, "source");
+}
+
+Datum archive_and_report(FunctionCallInfo fcinfo, const char *entry_point, const std::function<ArchiveCall()> &read_arguments) {
     spi_connect();
-    ArchiveResult result = run_archive(source, entry_point, produce);
+    ArchiveResult result = archive_call(source_for_log(fcinfo), entry_point, read_arguments);
     spi_finish(); // before building the result: it must live in the caller's memory context
     return stats_datum(fcinfo, result);
 }

@@ -4,6 +4,7 @@
 #include "archive_engine.hpp"
 #include "error_bridge.hpp"
 
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -17,8 +18,14 @@ std::string required_text_arg(FunctionCallInfo fcinfo, int n, const char *name);
 // arrays of more than one dimension (22023).
 std::optional<std::vector<std::string>> optional_text_array_arg(FunctionCallInfo fcinfo, int n, const char *name);
 
-// Connects SPI, runs the archive, disconnects, and returns the archive_stats composite.
-Datum archive_and_report(FunctionCallInfo fcinfo, const std::string &source, const char *entry_point,
-                         const PayloadProducer &produce);
+// The source argument (argument 0) as given, for the run log: "" when it is NULL.
+std::string source_for_log(FunctionCallInfo fcinfo);
+
+// Connects SPI, runs the archive call (archive_call: arguments read under its run log),
+// disconnects, and returns the archive_stats composite.
+Datum archive_and_report(FunctionCallInfo fcinfo, const char *entry_point, const std::function<ArchiveCall()> &read_arguments);
+
+// The archive_stats composite of a result, for a function returning archive_stats.
+Datum stats_datum(FunctionCallInfo fcinfo, const ArchiveResult &result);
 
 } // namespace usage_archive::pg

@@ -27,6 +27,16 @@ void copy_text(char *to, std::size_t size, const char *from) {
 
 } // namespace
 
+const char *sqlstate_of(const std::exception &e) noexcept {
+    if (const auto *pg = dynamic_cast<const PgError *>(&e))
+        return unpack_sql_state(pg->sqlstate());
+    if (const auto *sql = dynamic_cast<const SqlError *>(&e))
+        return unpack_sql_state(sql->sqlstate());
+    if (dynamic_cast<const std::bad_alloc *>(&e))
+        return unpack_sql_state(ERRCODE_OUT_OF_MEMORY);
+    return unpack_sql_state(ERRCODE_INTERNAL_ERROR);
+}
+
 void check_for_interrupts() {
     if (INTERRUPTS_PENDING_CONDITION())
         pg_call([] { CHECK_FOR_INTERRUPTS(); });

@@ -71,6 +71,9 @@ template <typename Fn> auto pg_call(Fn &&fn) -> decltype(fn()) {
     }
 }
 
+// The five-character SQLSTATE an exception will be raised with (see run_entry_point).
+const char *sqlstate_of(const std::exception &e) noexcept;
+
 // CHECK_FOR_INTERRUPTS for C++ code: a cancel or statement_timeout becomes a PgError that
 // unwinds our stack before PostgreSQL sees it again.
 void check_for_interrupts();

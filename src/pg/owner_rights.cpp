@@ -9,16 +9,22 @@ extern "C" {
 
 namespace usage_archive::pg {
 
-Oid table_owner(const char *schema, const char *table) {
-    return pg_call([schema, table] {
-        const Oid relid = get_relname_relid(table, get_namespace_oid(schema, false));
+Oid relation_owner(Oid relid) {
+    return pg_call([relid] {
         HeapTuple tuple = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
         if (!HeapTupleIsValid(tuple))
-            elog(ERROR, "usage_archive: table %s.%s is missing", schema, table);
+            elog(ERROR, "usage_archive: relation %u is missing", relid);
         const Oid owner = reinterpret_cast<Form_pg_class>(GETSTRUCT(tuple))->relowner;
         ReleaseSysCache(tuple);
         return owner;
     });
+}
+
+Oid table_owner(const char *schema, const char *table) {
+    const Oid relid = pg_call([schema, table] { return get_relname_relid(table, get_namespace_oid(schema, false)); });
+    if (!OidIsValid(relid))
+        pg_call([schema, table] { elog(ERROR, "usage_archive: table %s.%s is missing", schema, table); });
+    return relation_owner(relid);
 }
 
 } // namespace usage_archive::pg

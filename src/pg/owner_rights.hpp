@@ -8,20 +8,20 @@
 
 namespace usage_archive::pg {
 
-// The owner of schema.table.
+// The owner of schema.table, and of the relation relid.
 Oid table_owner(const char *schema, const char *table);
+Oid relation_owner(Oid relid);
 
-
-template <typename Fn> void with_owner_rights(const char *schema, const char *table, Fn fn) {
-    const Oid owner = table_owner(schema, table);
+// Runs fn with the rights of `role`.
+template <typename Fn> void with_rights_of(Oid role, Fn fn) {
     Oid caller;
     int context;
     GetUserIdAndSecContext(&caller, &context);
-    // No function or operator the caller defined may be picked up with the owner's rights;
-    // the statements also qualify their operators, as PostgreSQL's RI checks do.
+    // No function or operator the caller defined may be picked up with these rights; the
+    // statements also qualify their operators, as PostgreSQL's RI checks do.
     const int nest_level = push_settings({{"search_path", "pg_catalog, pg_temp"}});
     // SECURITY_RESTRICTED_OPERATION: nothing the caller controls runs with these rights.
-    SetUserIdAndSecContext(owner, context | SECURITY_LOCAL_USERID_CHANGE | SECURITY_RESTRICTED_OPERATION);
+    SetUserIdAndSecContext(role, context | SECURITY_LOCAL_USERID_CHANGE | SECURITY_RESTRICTED_OPERATION);
     try {
         fn();
     } catch (...) {
@@ -30,6 +30,10 @@ template <typename Fn> void with_owner_rights(const char *schema, const char *ta
     }
     SetUserIdAndSecContext(caller, context);
     pop_settings(nest_level);
+}
+
+template <typename Fn> void with_owner_rights(const char *schema, const char *table, Fn fn) {
+    with_rights_of(table_owner(schema, table), fn);
 }
 
 } // namespace usage_archive::pg

@@ -8,7 +8,9 @@ extern "C" {
 
 namespace usage_archive::pg {
 
-Settings settings = {0.01, 10000.0, static_cast<int>(WriteMethod::automatic), 4, 5, 10000, 60000, 256 << 20, nullptr, nullptr};
+// Each value is set by its DefineCustom*Variable call below, which is where its default is
+// written (once).
+Settings settings = {};
 
 namespace {
 const struct config_enum_entry kWriteMethods[] = {
@@ -57,6 +59,43 @@ void define_settings() {
                                "CA certificates file for verifying the vendor API's TLS certificate; empty: the "
                                "system's. Verification is always on.",
                                nullptr, &settings.ca_file, "", PGC_SUSET, 0, nullptr, nullptr, nullptr);
+    // The background worker (with shared_preload_libraries = 'usage_archive'). All but
+    // run_log_slots take effect on reload (SIGHUP).
+    DefineCustomStringVariable("usage_archive.database",
+                               "Database whose run log, async jobs, retention and uniqueness sweeps the background worker "
+                               "serves.",
+                               "Runs in other databases are logged in the caller's transaction only.",
+                               &settings.database, "postgres", PGC_SIGHUP, 0, nullptr, nullptr, nullptr);
+    DefineCustomIntVariable("usage_archive.worker_naptime",
+                            "How long the background worker sleeps between rounds when nobody wakes it.", nullptr,
+                            &settings.worker_naptime_ms, 10000, 100, 3600000, PGC_SIGHUP, GUC_UNIT_MS, nullptr, nullptr,
+                            nullptr);
+    DefineCustomIntVariable("usage_archive.max_parallel_jobs",
+                            "Async archive jobs (archive_usage_async) run at the same time, each in a background worker.",
+                            "Also limited by max_worker_processes.", &settings.max_parallel_jobs, 2, 0, 64, PGC_SIGHUP, 0,
+                            nullptr, nullptr, nullptr);
+    // Sizes shared memory: only a library being preloaded may define it.
+    if (process_shared_preload_libraries_in_progress)
+        DefineCustomIntVariable("usage_archive.run_log_slots",
+                                "Archive runs in progress whose run log the background worker keeps; more at once are "
+                                "logged in the caller's transaction, with a warning.",
+                                nullptr, &settings.run_log_slots, 64, 1, 4096, PGC_POSTMASTER, 0, nullptr, nullptr,
+                                nullptr);
+    DefineCustomIntVariable("usage_archive.run_log_retention",
+                            "Finished archive_runs rows (and finished jobs) older than this are deleted by the background "
+                            "worker; 0 keeps them forever.",
+                            nullptr, &settings.run_log_retention_s, 90 * 86400, 0, INT_MAX, PGC_SIGHUP, GUC_UNIT_S, nullptr,
+                            nullptr, nullptr);
+    DefineCustomIntVariable("usage_archive.correction_log_retention",
+                            "usage_corrections rows older than this are deleted by the background worker; 0 (the "
+                            "default) keeps them forever.",
+                            nullptr, &settings.correction_log_retention_s, 0, 0, INT_MAX, PGC_SIGHUP, GUC_UNIT_S, nullptr,
+                            nullptr, nullptr);
+    DefineCustomIntVariable("usage_archive.sweep_interval",
+                            "How often the background worker checks the tables registered for uniqueness for duplicate "
+                            "keys; 0 turns the sweep off.",
+                            nullptr, &settings.sweep_interval_s, 3600, 0, INT_MAX, PGC_SIGHUP, GUC_UNIT_S, nullptr, nullptr,
+                            nullptr);
     MarkGUCPrefixReserved("usage_archive");
 }
 

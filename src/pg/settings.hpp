@@ -17,6 +17,14 @@ struct Settings {
     int max_response_bytes;      // usage_archive.max_response_bytes
     char *allowed_hosts;         // usage_archive.allowed_hosts (superuser)
     char *ca_file;               // usage_archive.ca_file (superuser)
+    // The background worker
+    char *database;                 // usage_archive.database
+    int worker_naptime_ms;          // usage_archive.worker_naptime
+    int max_parallel_jobs;          // usage_archive.max_parallel_jobs
+    int run_log_slots;              // usage_archive.run_log_slots (server start)
+    int run_log_retention_s;        // usage_archive.run_log_retention, 0 = forever
+    int correction_log_retention_s; // usage_archive.correction_log_retention, 0 = forever
+    int sweep_interval_s;           // usage_archive.sweep_interval, 0 = off
 };
 
 extern Settings settings;

@@ -3,6 +3,7 @@
 #include "backend_environment.hpp"
 #include "error_bridge.hpp"
 #include "settings.hpp"
+#include "shared_request_budget.hpp"
 
 #include "core/payload_error.hpp"
 #include "http/curl_transport.hpp"
@@ -17,22 +18,15 @@
 namespace usage_archive::pg {
 namespace {
 
-// Per backend, across runs: tokens are reused until shortly before they expire, and a
-// source's request budget counts every run of this session within the minute.
+// The API returns the current cycle plus this many earlier ones; a decade is plenty.
+constexpr int kMaxPreviousCycles = 120;
+
+// Per backend, across runs: tokens are reused until shortly before they expire.
 http::TokenCache &token_cache() {
     static http::TokenCache cache;
     return cache;
 }
 
-http::RateLimiter &rate_limiter(const SourceConfig &source) {
-    static std::map<std::string, std::pair<int, http::RateLimiter>> limiters; // budget, limiter
-    auto it = limiters.find(source.name);
-    if (it == limiters.end() || it->second.first != source.rate_limit_per_minute) // new, or the option changed
-        it = limiters.insert_or_assign(source.name, std::make_pair(source.rate_limit_per_minute,
-                                                                    http::RateLimiter(source.rate_limit_per_minute)))
-                 .first;
-    return it->second.second;
-}
 
 [[noreturn]] void cannot_fetch(const SourceConfig &source, const std::string &why, const std::string &hint) {
     throw SqlError(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE, "source \"" + source.name + "\" cannot be fetched: " + why, {},
@@ -84,8 +78,6 @@ std::optional<http::ClientCredentials> credentials(const SourceConfig &source) {
     return http::ClientCredentials{*source.token_url, *source.client_id, client_secret(source)};
 }
 
-} // namespace
-
 void fetch_and_parse(const SourceConfig &source, const UsageQuery &query, core::PayloadParser &parser,
                      RunCounters &counters) {
     if (!source.base_url)
@@ -123,14 +115,27 @@ void fetch_and_parse(const SourceConfig &source, const UsageQuery &query, core::
         }
     };
     const auto started = std::chrono::steady_clock::now();
+    // However the fetch ends, the run log gets what it did.
+    struct CopyStats {
+        const http::FetchStats &stats;
+        RunCounters &counters;
+        std::chrono::steady_clock::time_point started;
+        ~CopyStats() {
+            counters.fetch_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count();
+            counters.http_requests = stats.requests;
+            counters.http_retries = stats.retries;
+            counters.bytes_received = stats.bytes_received;
+            counters.payload_bytes = stats.bytes_received;
+        }
+    } copy_stats{stats, counters, started};
     try {
         if (source.kind == core::SourceKind::starlink)
-            http::fetch_starlink_usage(runner, auth.get(), rate_limiter(source),
+            http::fetch_starlink_usage(runner, auth.get(), request_budget_for(source),
                                        http::StarlinkQuery{*source.base_url, source.page_limit,
                                                            query.previous_billing_cycles, query.service_lines},
                                        sink);
         else
-            http::fetch_simple_usage(runner, auth.get(), rate_limiter(source), *source.base_url, sink);
+            http::fetch_simple_usage(runner, auth.get(), request_budget_for(source), *source.base_url, sink);
     } catch (const http::HttpError &e) {
         if (e.kind() == http::HttpError::Kind::aborted) {
             check_for_interrupts(); // raises the cancel or timeout error PostgreSQL has pending
@@ -139,11 +144,21 @@ void fetch_and_parse(const SourceConfig &source, const UsageQuery &query, core::
         throw SqlError(ERRCODE_EXTERNAL_ROUTINE_EXCEPTION, "source \"" + source.name + "\": " + e.what(),
                        "Nothing of this run was archived.");
     }
-    counters.fetch_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count();
-    counters.http_requests = stats.requests;
-    counters.http_retries = stats.retries;
-    counters.bytes_received = stats.bytes_received;
-    counters.payload_bytes = stats.bytes_received;
+}
+
+} // namespace
+
+void check_usage_query(const UsageQuery &query) {
+    if (query.previous_billing_cycles < 0 || query.previous_billing_cycles > kMaxPreviousCycles)
+        throw SqlError(ERRCODE_INVALID_PARAMETER_VALUE,
+                       "previous_billing_cycles must be between 0 and " + std::to_string(kMaxPreviousCycles));
+}
+
+PayloadProducer usage_fetch_producer(UsageQuery query) {
+    check_usage_query(query);
+    return [query](const SourceConfig &source, core::PayloadParser &parser, RunCounters &counters) {
+        fetch_and_parse(source, query, parser, counters);
+    };
 }
 
 } // namespace usage_archive::pg

@@ -2,6 +2,7 @@
 // credentials and limits of this backend, parsing each page as it arrives.
 #pragma once
 
+#include "archive_engine.hpp"
 #include "run_log.hpp"
 #include "source_config.hpp"
 
@@ -18,10 +19,14 @@ struct UsageQuery {
     std::optional<std::vector<std::string>> service_lines;
 };
 
-// Raises 55000 for a source that cannot be fetched (no base_url, missing credentials),
-// 38000 for HTTP failures (message: method, URL without credentials, status, the API's
-// text), 57014 when cancelled. Parse errors of a page name the request they came from.
-void fetch_and_parse(const SourceConfig &source, const UsageQuery &query, core::PayloadParser &parser,
-                     RunCounters &counters);
+// Raises 22023 when previous_billing_cycles is out of range (0..120).
+void check_usage_query(const UsageQuery &query);
+
+// archive_usage's payload producer for `query` (checked first). The fetch raises 55000 for a
+// source that cannot be fetched (no base_url, missing credentials), 38000 for HTTP failures
+// (message: method, URL without credentials, status, the API's text), 57014 when cancelled.
+// Parse errors of a page name the request they came from. The HTTP figures reach the
+// counters whether the fetch succeeds or fails.
+PayloadProducer usage_fetch_producer(UsageQuery query);
 
 } // namespace usage_archive::pg

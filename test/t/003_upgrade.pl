@@ -14,9 +14,17 @@ $node->safe_psql('postgres', 'CREATE DATABASE old_db; CREATE DATABASE fresh_db;'
 $node->safe_psql('old_db', q{
     CREATE EXTENSION usage_archive VERSION '0.1.0';
     SELECT usage_archive.add_source('story', 'simple', options => '{"register_new_service_lines": true}');
-    SELECT usage_archive.archive_payload('story', '{"SL-1": {"daily_usage": [{"date": "2025-10-01", "usage_gb": 12.5}]}}');
+    INSERT INTO usage_archive.service_lines (source, service_line_number) VALUES ('story', 'SL-1');
+    INSERT INTO usage_archive.daily_usage_history (service_line_id, usage_date, consumed_gb)
+    SELECT service_line_id, '2025-10-01', 12.5 FROM usage_archive.service_lines;
 });
 is($node->safe_psql('old_db', q{SELECT extversion FROM pg_extension WHERE extname = 'usage_archive'}), '0.1.0', 'installed 0.1.0');
+# The library is newer than these SQL objects (a package upgrade before ALTER EXTENSION
+# UPDATE): it says so instead of failing halfway.
+my ($ret, $out, $err) = $node->psql('old_db',
+    q{SELECT usage_archive.archive_payload('story', '{"SL-1": {"daily_usage": [{"date": "2025-10-01", "usage_gb": 12.5}]}}')});
+like($err, qr/usage_archive's SQL objects in this database are version 0\.1\.0, its library is \d+\.\d+\.\d+.*\n.*HINT:  Run ALTER EXTENSION usage_archive UPDATE/,
+    'an outdated schema is refused with what to run');
 $node->safe_psql('old_db', q{ALTER EXTENSION usage_archive UPDATE});
 my $version = $node->safe_psql('fresh_db', q{SELECT default_version FROM pg_available_extensions WHERE name = 'usage_archive'});
 is($node->safe_psql('old_db', q{SELECT extversion FROM pg_extension WHERE extname = 'usage_archive'}), $version, "updated to $version");
@@ -38,7 +46,7 @@ $node->safe_psql('grants_db', q{
     GRANT SELECT, INSERT, UPDATE ON usage_archive.service_lines, usage_archive.daily_usage_history,
           usage_archive.usage_corrections, usage_archive.archive_runs TO upgrade_archiver;
 });
-my ($ret, $out, $err) = $node->psql('grants_db', q{ALTER EXTENSION usage_archive UPDATE TO '0.3.0'});
+($ret, $out, $err) = $node->psql('grants_db', q{ALTER EXTENSION usage_archive UPDATE TO '0.3.0'});
 is($ret, 0, 'updated 0.2.0 to 0.3.0');
 like($err, qr/revoked INSERT on usage_archive\.archive_runs from upgrade_archiver/, 'the update says what it revoked');
 is($node->safe_psql('grants_db', q{

@@ -1,0 +1,144 @@
+# Async archive jobs run by the background worker, and one request budget per account shared
+# by every backend and job.
+use strict;
+use warnings;
+use FindBin;
+use lib $FindBin::RealBin;
+use IPC::Run;
+use JSON::PP;
+use MockApi;
+use PostgreSQL::Test::Cluster;
+use PostgreSQL::Test::Utils;
+use Test::More;
+use WorkerNode;
+
+my $mock = MockApi->start('--lines', '20');
+my $port = $mock->port;
+my $node = WorkerNode->start('jobs', "usage_archive.max_parallel_jobs = 2\n");
+WorkerNode::wait_for_workers($node);
+WorkerNode::create_with_mock_source($node, $port);
+$node->safe_psql('postgres', q{
+    CREATE ROLE etl LOGIN;
+    SELECT usage_archive.grant_role('etl', 'archiver');
+});
+sub as_etl {
+    my ($sql) = @_;
+    my ($ret, $out, $err) = $node->psql('postgres', "SET ROLE etl; $sql");
+    return ($out, $err);
+}
+sub job_state {
+    my ($job) = @_;
+    return $node->safe_psql('postgres',
+        qq{SELECT state || '|' || coalesce(sqlstate, '') || '|' || queued_by FROM usage_archive.jobs WHERE job_id = $job});
+}
+
+# Queued by a role, run by the worker as that role, waited for.
+my ($job, $err) = as_etl(q{SELECT usage_archive.archive_usage_async('mock', 1)});
+like($job, qr/^\d+$/, 'archive_usage_async returns a job id');
+my ($stats) = as_etl(qq{SELECT inserted > 0, updated, run_id > 0 FROM usage_archive.wait_for_job($job)});
+is($stats, 't|0|t', 'wait_for_job returns what the run did');
+is(job_state($job), 'succeeded||etl', 'the job succeeded, queued by etl');
+is($node->safe_psql('postgres', qq{
+    SELECT r.invoked_by || ' ' || r.entry_point || ' ' || r.status
+    FROM usage_archive.jobs j JOIN usage_archive.archive_runs r USING (run_id) WHERE j.job_id = $job}),
+    'etl archive_usage_async succeeded', 'its run ran as etl and is in the run log');
+
+# A job fails like the call would: the role's privileges, the API's errors.
+$node->safe_psql('postgres', q{REVOKE SELECT ON usage_archive.sources FROM etl});
+($job) = as_etl(q{SELECT usage_archive.archive_usage_async('mock')}) ;
+is($job, '', 'a role that cannot read the sources cannot queue');
+$node->safe_psql('postgres', q{GRANT SELECT ON usage_archive.sources TO etl});
+$mock->control(hang_ms => 2000);    # the privilege is revoked while the job fetches
+($job) = as_etl(q{SELECT usage_archive.archive_usage_async('mock')});
+$node->poll_query_until('postgres', qq{SELECT worker_pid IS NOT NULL FROM usage_archive.jobs WHERE job_id = $job});
+$node->safe_psql('postgres', q{REVOKE SELECT ON usage_archive.daily_usage_history FROM etl});
+my ($out);
+($out, $err) = as_etl(qq{SELECT * FROM usage_archive.wait_for_job($job)});
+like($err, qr/async job $job failed: permission denied for table daily_usage_history/,
+    'the job runs with its role\'s privileges: a privilege revoked meanwhile fails it');
+is(job_state($job), 'failed|42501|etl', 'and it is failed with the SQLSTATE');
+$node->safe_psql('postgres', q{GRANT SELECT ON usage_archive.daily_usage_history TO etl});
+$mock->reset;
+$mock->control(status_sequence => [422]);
+($job) = as_etl(q{SELECT usage_archive.archive_usage_async('mock')});
+($out, $err) = as_etl(qq{SELECT * FROM usage_archive.wait_for_job($job)});
+like($err, qr/ERROR:  async job $job failed: source "mock": HTTP 422/, 'wait_for_job raises the job\'s error');
+$mock->reset;
+
+# Timeout, then cancel of a running job.
+$mock->control(hang_ms => 60000);
+($job) = as_etl(q{SELECT usage_archive.archive_usage_async('mock')});
+my $t0 = time;
+($out, $err) = as_etl(qq{SELECT * FROM usage_archive.wait_for_job($job, '1 second')});
+like($err, qr/async job $job did not finish within the timeout/, 'wait_for_job times out');
+cmp_ok(time - $t0, '<', 10, '... after about its timeout');
+$node->poll_query_until('postgres', qq{SELECT worker_pid IS NOT NULL FROM usage_archive.jobs WHERE job_id = $job});
+($out) = as_etl(qq{SELECT usage_archive.cancel_job($job)});
+is($out, 't', 'cancel_job of a running job');
+($out, $err) = as_etl(qq{SELECT * FROM usage_archive.wait_for_job($job)});
+like($err, qr/async job $job was cancelled/, 'its waiter learns it was cancelled');
+is(job_state($job), 'cancelled|57014|etl', 'the job is cancelled');
+($out) = as_etl(qq{SELECT usage_archive.cancel_job($job)});
+is($out, 'f', 'cancelling it again does nothing');
+$mock->reset;
+# Only its role (or a member, or a superuser) may cancel a job.
+$node->safe_psql('postgres', q{CREATE ROLE other LOGIN; SELECT usage_archive.grant_role('other', 'archiver')});
+($job) = as_etl(q{SELECT usage_archive.archive_usage_async('mock')});
+(undef, undef, $err) = $node->psql('postgres', qq{SET ROLE other; SELECT usage_archive.cancel_job($job)});
+like($err, qr/permission denied to cancel async job $job/, 'another role may not cancel it');
+as_etl(qq{SELECT * FROM usage_archive.wait_for_job($job)});
+
+# Queued jobs survive a crash of the worker; max_parallel_jobs = 0 holds them, a reload
+# (SIGHUP) lets them run.
+$node->safe_psql('postgres', q{ALTER SYSTEM SET usage_archive.max_parallel_jobs = 0; SELECT pg_reload_conf()});
+sleep 1;
+my @queued;
+push @queued, (as_etl(q{SELECT usage_archive.archive_usage_async('mock')}))[0] for 1 .. 2;
+my $cancelled = (as_etl(q{SELECT usage_archive.archive_usage_async('mock')}))[0];
+sleep 1;
+is($node->safe_psql('postgres', qq{SELECT string_agg(state, ',') FROM usage_archive.jobs WHERE job_id IN ($queued[0], $queued[1])}),
+    'queued,queued', 'with max_parallel_jobs = 0 jobs stay queued');
+is((as_etl(qq{SELECT usage_archive.cancel_job($cancelled)}))[0], 't', 'cancel_job of a queued job');
+is(job_state($cancelled), 'cancelled|57014|etl', 'it is cancelled before it started');
+my $scheduler = $node->safe_psql('postgres', q{SELECT pid FROM pg_stat_activity WHERE backend_type = 'usage_archive scheduler'});
+kill 'KILL', $scheduler;
+ok($node->poll_query_until('postgres', qq{
+    SELECT count(*) = 1 FROM pg_stat_activity WHERE backend_type = 'usage_archive scheduler' AND pid <> $scheduler}),
+    'after kill -9 of the worker the postmaster restarted it');
+is($node->safe_psql('postgres', qq{SELECT string_agg(state, ',') FROM usage_archive.jobs WHERE job_id IN ($queued[0], $queued[1])}),
+    'queued,queued', 'the queued jobs are intact');
+$node->safe_psql('postgres', q{ALTER SYSTEM SET usage_archive.max_parallel_jobs = 1; SELECT pg_reload_conf()});
+for my $j (@queued) {
+    ($out, $err) = as_etl(qq{SELECT run_id > 0 FROM usage_archive.wait_for_job($j)});
+    is($out, 't', "after the reload job $j ran");
+}
+
+# One request budget per account: two sessions archiving the same source at once stay
+# within its rate_limit_per_minute together in every 60-second window. Each run needs two
+# data-usage pages (20 lines, 10 a page); with a limit of 3 the fourth request waits.
+$node->safe_psql('postgres', q{
+    SELECT usage_archive.add_source(s.name, s.kind, s.base_url, s.token_url, s.client_id,
+                                    options => '{"page_limit": 10, "rate_limit_per_minute": 3}')
+    FROM usage_archive.sources s WHERE name = 'mock'});
+sleep 61;    # whatever this source sent before is out of the window
+$mock->reset;
+my @runs;
+for (1 .. 2) {
+    my ($o, $e) = ('', '');
+    push @runs, IPC::Run::start([ 'psql', '-XAt', '-d', $node->connstr('postgres'), '-c',
+            q{SELECT usage_archive.archive_usage('mock')} ], '>', \$o, '2>', \$e, IPC::Run::timeout(300));
+}
+$_->finish for @runs;
+my @times = sort { $a <=> $b } @{ $mock->stats->{data_usage_times} };
+is(scalar @times, 4, 'the two runs made four data-usage requests');
+my $most = 0;
+for my $i (0 .. $#times) {
+    my $in_window = grep { $_ >= $times[$i] && $_ < $times[$i] + 60 } @times;
+    $most = $in_window if $in_window > $most;
+}
+cmp_ok($most, '<=', 3, "never more than 3 in any 60-second window (at most $most)");
+cmp_ok($times[-1] - $times[0], '>=', 55, 'the fourth request waited for the window');
+
+$node->stop;
+$mock->stop;
+done_testing();
