@@ -13,9 +13,9 @@ OBJS = $(PURE_SRCS:.cpp=.o) $(PG_SRCS:.cpp=.o)
 
 DATA = $(sort $(wildcard src/sql/usage_archive--*.sql))
 
-REGRESS = setup archive_simple archive_starlink counters bad_input zero_write write_paths privileges http_archive search_path nested_runs credentials grant_role
+REGRESS = setup archive_simple archive_starlink counters bad_input zero_write write_paths privileges http_archive search_path nested_runs credentials grant_role legacy_guard archive_records suppressed_rows
 REGRESS_OPTS = --load-extension=usage_archive --dbname=usage_archive_regress
-ISOLATION = concurrent_archive isolation_levels
+ISOLATION = concurrent_archive isolation_levels guard_concurrency dedupe_concurrency
 ISOLATION_OPTS = --inputdir=test/isolation --outputdir=test/isolation --load-extension=usage_archive
 
 # PostgreSQL 15 explicitly: /usr/bin/pg_config answers for the newest installed version.

@@ -62,7 +62,20 @@ SELECT inserted, updated, unchanged FROM usage_archive.archive_payload('sp_simpl
 -- The secret used is sp_fleet's, sent to sp_fleet's token URL: the mock accepts it.
 SELECT inserted > 0 AS inserted FROM usage_archive.archive_usage('sp_fleet');
 SELECT usage_archive.add_source('sp_bad', 'bogus');
+-- The guard trigger on a legacy table (its plans are first made under this path), with text
+-- and date keys and a numeric compared column; the counters it adds at commit.
+CREATE TABLE public.sp_legacy (line text, day date, gb numeric);
+CREATE UNIQUE INDEX ON public.sp_legacy (line, day);
+SELECT usage_archive.protect('public.sp_legacy', '{line,day}');
+INSERT INTO public.sp_legacy VALUES ('a', '2025-01-01', 1), ('b', '2025-01-01', 2);
+INSERT INTO public.sp_legacy VALUES ('a', '2025-01-01', 1), ('b', '2025-01-01', 3), ('c', '2025-01-02', 4);
+SELECT inserted, updated, unchanged FROM usage_archive.archive_records('public.sp_legacy',
+  '[{"line": "a", "day": "2025-01-01", "gb": 5}, {"line": "d", "day": "2025-01-03", "gb": 1}]', '{line,day}');
+SELECT * FROM usage_archive.find_duplicates('public.sp_legacy', '{line,day}');
 RESET search_path;
+SELECT line, day, gb FROM public.sp_legacy ORDER BY line, day;
+SELECT inserted, converted_to_update, suppressed FROM usage_archive.protected_tables
+WHERE table_name = 'public.sp_legacy'::regclass;
 
 SELECT count(*) AS hostile_calls, string_agg(DISTINCT name, ', ') AS which FROM arch.calls;
 SELECT source, entry_point, status, inserted, updated, unchanged FROM usage_archive.archive_runs
@@ -78,9 +91,14 @@ SELECT count(*) AS staging_rows FROM usage_archive.service_lines WHERE source = 
 \! python3 test/mock_api/control.py stats tokens_issued
 \! python3 test/mock_api/control.py stats requests.token
 
--- Every function of the extension pins its search_path.
+-- Every function of the extension pins its search_path, but the guard trigger: it runs per
+-- inserted row, as the inserting role, with statements that qualify every name (the
+-- protected table above proves the hostile operators were not called).
 SELECT p.oid::regprocedure AS unpinned FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
 WHERE n.nspname IN ('usage_archive', 'usage_archive_private')
-  AND NOT coalesce(p.proconfig @> ARRAY['search_path=pg_catalog, pg_temp'], false);
+  AND NOT coalesce(p.proconfig @> ARRAY['search_path=pg_catalog, pg_temp'], false)
+  AND p.oid <> 'usage_archive.enforce_unique()'::regprocedure;
 
 DROP SCHEMA arch CASCADE;
+SELECT usage_archive.unprotect('public.sp_legacy');
+DROP TABLE public.sp_legacy;

@@ -75,6 +75,23 @@ WriteBatch build_batch(const core::ParsedPayload &parsed, const std::vector<std:
     return batch;
 }
 
+// Items a statement did not write are looked at again in the next round: someone else wrote
+// the key meanwhile (the diff then sees their row), or a BEFORE ROW trigger of the user's
+// returned NULL. An item missed twice in the same state (still no row after an insert, still
+// differing after an update) was suppressed by such a trigger, and counts as skipped: the
+// counters still add up, and the run does not retry until 40001.
+std::vector<std::size_t> drop_suppressed(const std::vector<std::size_t> &items, const std::vector<ItemState> &missed_as,
+                                         ItemState state, std::uint64_t *skipped) {
+    std::vector<std::size_t> kept;
+    for (std::size_t i : items) {
+        if (missed_as[i] == state)
+            ++*skipped;
+        else
+            kept.push_back(i);
+    }
+    return kept;
+}
+
 void write_batch(WriteBatch &batch, const SourceConfig &source, std::int64_t run_id, RunCounters &counters,
                  PhaseTimer &timer) {
     const core::MilliGb tolerance = core::tolerance_to_milli(settings.tolerance_gb);
@@ -82,6 +99,8 @@ void write_batch(WriteBatch &batch, const SourceConfig &source, std::int64_t run
     std::vector<std::size_t> pending(batch.items.size());
     for (std::size_t i = 0; i < pending.size(); ++i)
         pending[i] = i;
+    // What each item was when a statement last missed it (unchanged: not missed).
+    std::vector<ItemState> missed_as(batch.items.size(), ItemState::unchanged);
     for (int round = 1; !pending.empty(); ++round) {
         if (round > kMaxWriteRounds)
             throw SqlError(ERRCODE_T_R_SERIALIZATION_FAILURE,
@@ -91,6 +110,8 @@ void write_batch(WriteBatch &batch, const SourceConfig &source, std::int64_t run
         DiffOutcome diff = diff_against_archive(batch, pending, tolerance);
         if (!diff.compared_versions.empty())
             require_compared_rows_current(batch, pending, diff, source.name);
+        diff.fresh = drop_suppressed(diff.fresh, missed_as, ItemState::fresh, &counters.skipped);
+        diff.changed = drop_suppressed(diff.changed, missed_as, ItemState::changed, &counters.skipped);
         timer.start("insert");
         counters.unchanged += diff.unchanged;
         std::vector<std::size_t> retry;
@@ -100,18 +121,25 @@ void write_batch(WriteBatch &batch, const SourceConfig &source, std::int64_t run
             if (!refusal)
                 copied = copy_insert(batch, diff.fresh, run_id, table);
             if (copied) {
+                // COPY counts the rows it inserted: the others a trigger suppressed (a key
+                // someone else inserted would have failed the COPY instead).
                 counters.inserted += *copied;
+                counters.skipped += diff.fresh.size() - *copied;
                 counters.write_method = "copy";
             } else {
                 if (refusal)
                     pg_call([refusal] { elog(DEBUG1, "usage_archive: inserting through SQL: %s", refusal); });
                 retry = sql_insert(batch, diff.fresh, run_id, table.has_rules, &counters.inserted);
+                for (std::size_t i : retry)
+                    missed_as[i] = ItemState::fresh;
                 counters.write_method = "sql";
             }
         }
         timer.start("update");
         if (!diff.changed.empty()) {
             std::vector<std::size_t> vanished = sql_update(batch, diff.changed, run_id, &counters.updated);
+            for (std::size_t i : vanished)
+                missed_as[i] = ItemState::changed;
             retry.insert(retry.end(), vanished.begin(), vanished.end());
         }
         std::sort(retry.begin(), retry.end()); // diff_against_archive wants item order
@@ -195,8 +223,8 @@ void record_failure(RunLog &log) noexcept {
 
 } // namespace
 
-ArchiveResult archive_call(const std::string &source_for_log, const char *entry_point,
-                           const std::function<ArchiveCall()> &read_arguments) {
+ArchiveResult logged_call(const std::string &source_for_log, const char *entry_point,
+                          const std::function<ArchiveResult(RunLog &log)> &run) {
     require_current_sql_objects();
     std::optional<ExclusiveRun> exclusive;
     try {
@@ -207,14 +235,21 @@ ArchiveResult archive_call(const std::string &source_for_log, const char *entry_
     }
     RunLog log(source_for_log, entry_point);
     try {
-        const ArchiveCall call = read_arguments();
-        ArchiveResult result = run_archive(log, call.source, entry_point, call.produce);
+        ArchiveResult result = run(log);
         log.succeeded();
         return result;
     } catch (...) {
         record_failure(log);
         throw;
     }
+}
+
+ArchiveResult archive_call(const std::string &source_for_log, const char *entry_point,
+                           const std::function<ArchiveCall()> &read_arguments) {
+    return logged_call(source_for_log, entry_point, [&](RunLog &log) {
+        const ArchiveCall call = read_arguments();
+        return run_archive(log, call.source, entry_point, call.produce);
+    });
 }
 
 } // namespace usage_archive::pg

@@ -37,4 +37,10 @@ struct ArchiveCall {
 ArchiveResult archive_call(const std::string &source_for_log, const char *entry_point,
                            const std::function<ArchiveCall()> &read_arguments);
 
+// What archive_call does around any archive call (archive_records too): the SQL objects'
+// version checked, nesting refused (55006), the run-log row, any failure recorded in it.
+// `run` does the work and fills log.counters; its result is logged as succeeded.
+ArchiveResult logged_call(const std::string &source_for_log, const char *entry_point,
+                          const std::function<ArchiveResult(RunLog &log)> &run);
+
 } // namespace usage_archive::pg

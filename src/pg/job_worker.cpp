@@ -129,7 +129,7 @@ PGDLLEXPORT void usage_archive_job_main(Datum);
 void usage_archive_job_main(Datum argument) {
     using namespace usage_archive::pg;
     set_up_backend_signals();
-    BackgroundWorkerInitializeConnectionByOid(worker_database(), InvalidOid, 0);
+    connect_to_worker_database();
     register_database_worker();
     run_worker_body("usage_archive job", [argument] { run_job(DatumGetInt64(argument)); });
     announce_job_finished();

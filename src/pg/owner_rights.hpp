@@ -32,6 +32,23 @@ template <typename Fn> void with_rights_of(Oid role, Fn fn) {
     pop_settings(nest_level);
 }
 
+// with_rights_of for a saved plan whose SQL names every object and operator with its schema:
+// without the search_path setting, which costs more than such a statement when it runs per
+// transaction (the uniqueness guard's counters).
+template <typename Fn> void with_rights_of_for_qualified_sql(Oid role, Fn fn) {
+    Oid caller;
+    int context;
+    GetUserIdAndSecContext(&caller, &context);
+    SetUserIdAndSecContext(role, context | SECURITY_LOCAL_USERID_CHANGE | SECURITY_RESTRICTED_OPERATION);
+    try {
+        fn();
+    } catch (...) {
+        SetUserIdAndSecContext(caller, context);
+        throw;
+    }
+    SetUserIdAndSecContext(caller, context);
+}
+
 template <typename Fn> void with_owner_rights(const char *schema, const char *table, Fn fn) {
     with_rights_of(table_owner(schema, table), fn);
 }

@@ -73,6 +73,43 @@ void spi_free_result() {
     });
 }
 
+SPIPlanPtr spi_saved_plan(const std::string &sql, const std::vector<Oid> &types) {
+    const char *text = sql.c_str();
+    const int n = static_cast<int>(types.size());
+    Oid *argtypes = const_cast<Oid *>(types.data());
+    return pg_call([text, n, argtypes] {
+        SPIPlanPtr p = SPI_prepare(text, n, argtypes);
+        if (!p)
+            elog(ERROR, "usage_archive: could not prepare %s: %s", text, SPI_result_code_string(SPI_result));
+        if (SPI_keepplan(p) != 0)
+            elog(ERROR, "usage_archive: could not keep the plan of %s", text);
+        return p;
+    });
+}
+
+void spi_free_saved_plan(SPIPlanPtr plan) {
+    pg_call([plan] { SPI_freeplan(plan); });
+}
+
+std::uint64_t spi_execute_saved(SPIPlanPtr plan, Datum *values, const char *nulls, int expected) {
+    return pg_call([plan, values, nulls, expected] {
+        const int rc = SPI_execute_plan(plan, values, nulls, false, 0);
+        if (rc != expected)
+            elog(ERROR, "usage_archive: a prepared statement failed (%s)", SPI_result_code_string(rc));
+        return SPI_processed;
+    });
+}
+
+std::uint64_t spi_query_saved_latest(SPIPlanPtr plan, Datum *values, const char *nulls) {
+    return pg_call([plan, values, nulls] {
+        CommandCounterIncrement();
+        const int rc = SPI_execute_snapshot(plan, values, nulls, GetLatestSnapshot(), InvalidSnapshot, false, false, 0);
+        if (rc != SPI_OK_SELECT)
+            elog(ERROR, "usage_archive: a prepared query failed (%s)", SPI_result_code_string(rc));
+        return SPI_processed;
+    });
+}
+
 std::uint64_t spi_execute(const char *sql, const std::vector<SpiArg> &args) {
     SpiParams p(args);
     const int n = static_cast<int>(args.size());

@@ -36,6 +36,20 @@ template <typename Each>
 void spi_for_each_batch(const char *sql, const std::vector<SpiArg> &args, long rows_per_fetch, Each each,
                         CursorSnapshot snapshot = CursorSnapshot::statement);
 
+// A statement prepared once and kept for the backend's life (SPI_keepplan), for what runs per
+// row or per transaction. Its SQL must name every object with its schema: PostgreSQL plans it
+// again under whatever search_path is current when it notices a change.
+SPIPlanPtr spi_saved_plan(const std::string &sql, const std::vector<Oid> &types);
+void spi_free_saved_plan(SPIPlanPtr plan);
+
+// Runs a saved plan with values (nulls: ' ' or 'n' per value) and returns SPI_processed;
+// `expected` is the SPI_OK_* code the statement must return.
+std::uint64_t spi_execute_saved(SPIPlanPtr plan, Datum *values, const char *nulls, int expected);
+
+// A saved query run with the latest snapshot, as PostgreSQL's foreign-key checks do in
+// REPEATABLE READ and SERIALIZABLE: it sees rows committed after the transaction's snapshot.
+std::uint64_t spi_query_saved_latest(SPIPlanPtr plan, Datum *values, const char *nulls);
+
 // Frees SPI_tuptable of the last statement (SPI would keep every result until the end).
 void spi_free_result();
 

@@ -17,7 +17,8 @@ namespace {
 
 struct Target {
     Oid relid;
-    std::string name; // schema-qualified and quoted: the name in findings and in the scan
+    std::string name; // schema-qualified and quoted: the name in findings
+    std::string rows; // what the scan reads: ONLY name for a plain table (not inheritance children)
     std::vector<std::string> keys;
 };
 
@@ -25,7 +26,8 @@ std::vector<Target> registered_targets() {
     std::vector<Target> targets;
     in_worker_transaction("listing the tables to sweep", [&] {
         const std::uint64_t n = spi_execute(
-            "SELECT t.table_name::oid, pg_catalog.format('%I.%I', n.nspname, c.relname), k "
+            "SELECT t.table_name::oid, pg_catalog.format('%I.%I', n.nspname, c.relname), k, "
+            "       CASE WHEN c.relkind = 'r' THEN 'ONLY ' ELSE '' END "
             "FROM usage_archive_private.uniqueness_targets t JOIN pg_catalog.pg_class c ON c.oid = t.table_name "
             "JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace, "
             "LATERAL pg_catalog.unnest(t.key_columns) WITH ORDINALITY AS u(k, i) ORDER BY 1, i",
@@ -34,7 +36,7 @@ std::vector<Target> registered_targets() {
             bool is_null;
             const Oid relid = DatumGetObjectId(spi_datum(r, 1, &is_null));
             if (targets.empty() || targets.back().relid != relid)
-                targets.push_back(Target{relid, spi_text(r, 2), {}});
+                targets.push_back(Target{relid, spi_text(r, 2), spi_text(r, 4) + spi_text(r, 2), {}});
             targets.back().keys.push_back(spi_text(r, 3));
         }
         spi_free_result();
@@ -47,14 +49,15 @@ std::string quoted(const std::string &identifier) {
     return q;
 }
 
-// A valid, immediate unique index on a subset of the key columns makes duplicates impossible.
+// A valid, immediate unique index whose key columns (not its INCLUDE columns) are among the
+// key columns makes duplicates impossible.
 bool key_enforced(const Target &t) {
     std::vector<std::optional<std::string>> keys(t.keys.begin(), t.keys.end());
     const bool enforced =
         spi_execute("SELECT FROM pg_catalog.pg_index i WHERE i.indrelid = $1 AND i.indisunique AND i.indimmediate "
                     "  AND i.indisvalid AND i.indpred IS NULL AND i.indexprs IS NULL "
-                    "  AND (SELECT pg_catalog.array_agg(a.attname::text) FROM pg_catalog.pg_attribute a "
-                    "       WHERE a.attrelid = i.indrelid AND a.attnum = ANY (i.indkey::int2[])) <@ $2",
+                    "  AND ARRAY(SELECT a.attname::text FROM pg_catalog.pg_attribute a WHERE a.attrelid = i.indrelid "
+                    "            AND a.attnum = ANY ((i.indkey::int2[])[0:i.indnkeyatts - 1])) <@ $2",
                     {SpiArg{OIDOID, ObjectIdGetDatum(t.relid)}, text_array_arg(keys)}) > 0;
     spi_free_result();
     return enforced;
@@ -76,7 +79,7 @@ void sweep(const Target &t) {
             pairs += std::string(pairs.empty() ? "" : ", ") + literal + ", " + q;
         }
         const std::string scan = "SELECT pg_catalog.jsonb_build_object(" + pairs + ")::text, pg_catalog.count(*) FROM " +
-                                 t.name + " GROUP BY " + columns + " HAVING pg_catalog.count(*) > 1 LIMIT " +
+                                 t.rows + " GROUP BY " + columns + " HAVING pg_catalog.count(*) > 1 LIMIT " +
                                  std::to_string(kMaxFindings);
         std::vector<std::optional<std::string>> keys;
         std::vector<std::int64_t> copies;
@@ -138,7 +141,7 @@ PGDLLEXPORT void usage_archive_sweep_main(Datum);
 void usage_archive_sweep_main(Datum) {
     using namespace usage_archive::pg;
     set_up_backend_signals();
-    BackgroundWorkerInitializeConnectionByOid(worker_database(), InvalidOid, 0);
+    connect_to_worker_database();
     register_database_worker();
     run_worker_body("usage_archive sweep", [] { run_sweep(); });
     proc_exit(0);

@@ -74,7 +74,7 @@ PGDLLEXPORT void usage_archive_scheduler_main(Datum);
 void usage_archive_scheduler_main(Datum) {
     using namespace usage_archive::pg;
     set_up_loop_signals();
-    BackgroundWorkerInitializeConnectionByOid(worker_database(), InvalidOid, 0);
+    connect_to_worker_database();
     SharedState *shared = shared_state();
     LWLockAcquire(shared->lock, LW_EXCLUSIVE);
     shared->scheduler_procno = MyProc->pgprocno;

@@ -120,4 +120,9 @@ Oid worker_database() {
     return database;
 }
 
+void connect_to_worker_database() {
+    BackgroundWorkerInitializeConnectionByOid(worker_database(), InvalidOid, 0);
+    SetConfigOption("search_path", "pg_catalog, pg_temp", PGC_SUSET, PGC_S_OVERRIDE);
+}
+
 } // namespace usage_archive::pg

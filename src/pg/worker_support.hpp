@@ -61,4 +61,10 @@ BackgroundWorkerHandle *start_worker(const char *type, const char *name, const c
 // The database a dynamic worker was started for.
 Oid worker_database();
 
+// Connects a worker to the database it was started for, as the bootstrap superuser, with
+// search_path = pg_catalog, pg_temp for the whole session: a database's own setting (ALTER
+// DATABASE ... SET search_path, which its owner may change) must not decide which operator or
+// type the worker's statements use with a superuser's rights.
+void connect_to_worker_database();
+
 } // namespace usage_archive::pg

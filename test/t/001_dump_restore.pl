@@ -22,6 +22,13 @@ $node->safe_psql('source_db', qq{
     SELECT usage_archive.add_source('story', 'simple', client_secret => 'kept-secret');
     SELECT usage_archive.archive_payload('story', '$payload');
     SELECT usage_archive.archive_payload('story', '{"SL-1": {"daily_usage": [{"date": "2025-10-02", "usage_gb": 4}]}}');
+    -- A protected legacy table, and a row dedupe kept aside.
+    CREATE TABLE legacy (line text, day date, gb numeric, UNIQUE (line, day));
+    SELECT usage_archive.protect('legacy', '{line,day}');
+    INSERT INTO legacy VALUES ('L', '2025-10-01', 1), ('L', '2025-10-01', 1);
+    CREATE TABLE dupes (line text, gb numeric);
+    INSERT INTO dupes VALUES ('L', 1), ('L', 2);
+    SELECT usage_archive.dedupe('dupes', '{line}', order_by => 'gb DESC', dry_run => false);
 });
 
 my $snapshot = q{
@@ -49,6 +56,15 @@ my $new_line = $node->safe_psql('restored_db', q{
     SELECT inserted FROM usage_archive.archive_payload('story', '{"SL-3": {"daily_usage": [{"date": "2025-10-01", "usage_gb": 1}]}}');
     SELECT service_line_id FROM usage_archive.service_lines WHERE service_line_number = 'SL-3'});
 is($new_line, "1\n3", 'a new service line gets the next id');
+
+# Protection survives: the trigger, the registration and its counters; the guard still works.
+is($node->safe_psql('restored_db', q{SELECT table_name || ':' || inserted || '/' || suppressed FROM usage_archive.protected_tables}),
+   'legacy:1/1', 'protection and its counters kept');
+$node->safe_psql('restored_db', q{INSERT INTO legacy VALUES ('L', '2025-10-01', 5), ('M', '2025-10-01', 1)});
+is($node->safe_psql('restored_db', q{SELECT string_agg(line || '=' || gb, ',' ORDER BY line) FROM legacy}),
+   'L=5,M=1', 'the restored guard turns a known key into an update');
+is($node->safe_psql('restored_db', q{SELECT table_name || ':' || (row_data->>'gb') FROM usage_archive.removed_duplicates}),
+   'public.dupes:1', 'removed duplicates kept');
 
 $node->stop;
 done_testing();

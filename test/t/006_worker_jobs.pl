@@ -113,6 +113,29 @@ for my $j (@queued) {
     is($out, 't', "after the reload job $j ran");
 }
 
+# A database's own search_path (ALTER DATABASE ... SET, which its owner may change) decides
+# nothing a worker does with its superuser rights: a hostile "=" first on the path is never
+# called by the worker processes.
+$node->safe_psql('postgres', q{
+    CREATE SCHEMA evil;
+    CREATE TABLE evil.calls (backend_type text);
+    GRANT USAGE ON SCHEMA evil TO PUBLIC;
+    GRANT INSERT ON evil.calls TO PUBLIC;
+    CREATE FUNCTION evil.text_eq(a text, b text) RETURNS boolean LANGUAGE plpgsql AS $$
+    BEGIN
+        INSERT INTO evil.calls SELECT backend_type FROM pg_catalog.pg_stat_activity WHERE pid = pg_catalog.pg_backend_pid();
+        RETURN a OPERATOR(pg_catalog.=) b;
+    END $$;
+    CREATE OPERATOR evil.= (leftarg = text, rightarg = text, function = evil.text_eq);
+    ALTER DATABASE postgres SET search_path = evil, pg_catalog, public;
+});
+($job) = as_etl(q{SELECT usage_archive.archive_usage_async('mock')});
+($stats) = as_etl(qq{SELECT run_id > 0 FROM usage_archive.wait_for_job($job)});
+is($stats, 't', 'a job runs with a hostile search_path set on its database');
+is($node->safe_psql('postgres', q{SELECT count(*) FROM evil.calls WHERE backend_type <> 'client backend'}), '0',
+    'no worker process called the hostile operator');
+$node->safe_psql('postgres', q{ALTER DATABASE postgres RESET search_path; DROP SCHEMA evil CASCADE});
+
 # One request budget per account: two sessions archiving the same source at once stay
 # within its rate_limit_per_minute together in every 60-second window. Each run needs two
 # data-usage pages (20 lines, 10 a page); with a limit of 3 the fourth request waits.

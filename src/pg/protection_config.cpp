@@ -1,0 +1,57 @@
+#include "protection_config.hpp"
+
+#include "owner_rights.hpp"
+#include "spi_support.hpp"
+
+extern "C" {
+#include "utils/lsyscache.h"
+}
+
+namespace usage_archive::pg {
+namespace {
+
+std::vector<std::string> text_array_column(std::uint64_t row, int column) {
+    bool is_null;
+    const Datum d = spi_datum(row, column, &is_null);
+    std::vector<std::string> out;
+    if (is_null)
+        return out;
+    Datum *elements;
+    bool *nulls;
+    int count;
+    pg_call([d, &elements, &nulls, &count] {
+        deconstruct_array(DatumGetArrayTypeP(d), TEXTOID, -1, false, TYPALIGN_INT, &elements, &nulls, &count);
+    });
+    for (int i = 0; i < count; ++i)
+        if (!nulls[i])
+            out.emplace_back(VARDATA_ANY(DatumGetTextPP(elements[i])), VARSIZE_ANY_EXHDR(DatumGetTextPP(elements[i])));
+    return out;
+}
+
+} // namespace
+
+std::optional<ProtectionConfig> find_protection(Oid table) {
+    std::optional<ProtectionConfig> config;
+    with_owner_rights("usage_archive_private", "protections", [&] {
+        if (spi_execute("SELECT keys, compare, tolerance::pg_catalog.text FROM usage_archive_private.protections "
+                        "WHERE table_name OPERATOR(pg_catalog.=) $1",
+                        {SpiArg{OIDOID, ObjectIdGetDatum(table)}}) == 1)
+            config = ProtectionConfig{text_array_column(0, 1), text_array_column(0, 2), spi_text(0, 3)};
+        spi_free_result();
+    });
+    return config;
+}
+
+ProtectionConfig load_protection(Oid table) {
+    std::optional<ProtectionConfig> config = find_protection(table);
+    if (!config) {
+        const char *name = pg_call([table] { return get_rel_name(table); });
+        throw SqlError(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE,
+                       std::string("table \"") + (name ? name : "?") + "\" has usage_archive's guard trigger but is not "
+                       "registered as protected",
+                       {}, "Run usage_archive.protect() on it again, or usage_archive.unprotect().");
+    }
+    return *config;
+}
+
+} // namespace usage_archive::pg
