@@ -528,6 +528,71 @@ class Bench:
             f"every removed row kept in removed_duplicates): {statistics.median(dedupe):.1f} s (target < 30 s); "
             f"result (groups, rows_removed, rows_kept) = {result}, duplicates left {left}, rows kept aside {kept:,}\n")
 
+    # ---- data-quality checks on a large history ----------------------------------------
+    def run_quality(self, rows):
+        """check_data_quality on a history of `rows` rows (lines of 1,000 days each, with 30-day
+        billing cycles whose totals the API sent), loaded directly in SQL: the time of all
+        checks over the default 90 days, for all sources and for one."""
+        db = "bench_quality"
+        admin = connect("postgres")
+        run(admin, f"DROP DATABASE IF EXISTS {db}")
+        run(admin, f"CREATE DATABASE {db}")
+        admin.close()
+        lines = max(1, rows // 1000)
+        conn = connect(db)
+        print(f"  quality: loading {rows:,} history rows ({lines:,} lines x 1,000 days)", flush=True)
+        run(conn, "CREATE EXTENSION usage_archive")
+        run(conn, "SELECT usage_archive.add_source('fleet', 'starlink')")
+        run(conn, "SELECT usage_archive.add_source('other', 'starlink')")
+        run(conn, "INSERT INTO usage_archive.service_lines (source, service_line_number, usage_limit_gb) "
+                  "SELECT CASE WHEN i %% 10 = 0 THEN 'other' ELSE 'fleet' END, 'AST-' || i, "
+                  "       CASE WHEN i %% 50 = 0 THEN 300 ELSE 1000 END "
+                  "FROM generate_series(1, %s) i", (lines,))
+        # Usage around 20 GB a day, now and then a spike; every 7th day absent (a zero day).
+        run(conn, "INSERT INTO usage_archive.daily_usage_history (service_line_id, usage_date, consumed_gb, "
+                  "    priority_gb, opt_in_priority_gb, standard_gb, non_billable_gb, last_run_id) "
+                  "SELECT id, d, p + s, p, 0, s, 0, 1 FROM ("
+                  "  SELECT l.service_line_id AS id, d::date AS d, round((random() * 8)::numeric, 3) AS p, "
+                  "         round((CASE WHEN random() < 0.001 THEN 150 ELSE 12 END + random() * 4)::numeric, 3) AS s "
+                  "  FROM usage_archive.service_lines l, "
+                  "       generate_series(current_date - 1000, current_date - 1, interval '1 day') d "
+                  "  WHERE (d::date - date '2000-01-01' + l.service_line_id) % 7 <> 0) x")
+        run(conn, "INSERT INTO usage_archive.billing_cycles (service_line_id, cycle_start, cycle_end, "
+                  "    covered_through, reported_days, total_priority_gb, total_standard_gb, total_opt_in_priority_gb, "
+                  "    total_non_billable_gb, usage_limit_gb, first_run_id, last_run_id) "
+                  "SELECT h.service_line_id, c.start, c.start + 29, least(c.start + 29, current_date - 1), "
+                  "       array_agg(h.usage_date ORDER BY h.usage_date), sum(h.priority_gb), sum(h.standard_gb), 0, 0, "
+                  "       (SELECT l.usage_limit_gb FROM usage_archive.service_lines l "
+                  "        WHERE l.service_line_id = h.service_line_id), 1, 1 "
+                  "FROM usage_archive.daily_usage_history h, "
+                  "     LATERAL (SELECT current_date - 1000 + ((h.usage_date - (current_date - 1000)) / 30) * 30 AS start) c "
+                  "GROUP BY h.service_line_id, c.start")
+        run(conn, "VACUUM ANALYZE")
+        history = scalar(conn, "SELECT count(*) FROM usage_archive.daily_usage_history")
+        cycles = scalar(conn, "SELECT count(*) FROM usage_archive.billing_cycles")
+        timings = {"all": [], "one": []}
+        findings = {}
+        for rep in range(self.args.reps):
+            for case, source in (("all", None), ("one", "other")):
+                started = time.perf_counter()
+                with conn.cursor() as cur:
+                    cur.execute("SELECT check_name, count(*) FROM usage_archive.check_data_quality(%s) "
+                                "GROUP BY 1 ORDER BY 1", (source,))
+                    found = cur.fetchall()
+                timings[case].append(time.perf_counter() - started)
+                findings[case] = ", ".join(f"{name} {count:,}" for name, count in found) or "none"
+        conn.close()
+        admin = connect("postgres")
+        run(admin, f"DROP DATABASE {db}")
+        admin.close()
+        med = {k: statistics.median(v) for k, v in timings.items()}
+        return (
+            f"`check_data_quality()` over the default 90 days, on {history:,} history rows of {lines:,} service lines "
+            f"({cycles:,} billing cycles); medians of {self.args.reps} runs:\n\n"
+            f"| checked | seconds | findings |\n|---|---|---|\n"
+            f"| every source | {med['all']:.2f} | {findings['all']} |\n"
+            f"| one source (a tenth of the lines) | {med['one']:.2f} | {findings['one']} |\n")
+
     # ---- reporting ---------------------------------------------------------------------
     def table(self):
         header = ("| records | method | case | records/s | × COPY | × best peer | WAL B/rec | dead tuples | "
@@ -630,11 +695,14 @@ def main():
                         help="naive INSERTs per table for the guard's cost (default 100,000; 10,000 in a smoke run)")
     parser.add_argument("--dedupe-rows", type=int, default=None,
                         help="rows of the dedupe case (default 1,000,000; 100,000 in a smoke run)")
+    parser.add_argument("--quality-rows", type=int, default=None,
+                        help="history rows of the data-quality case (default 10,000,000; 100,000 in a smoke run)")
     args = parser.parse_args()
     args.sizes = [int(s) for s in args.sizes.replace(" ", ",").split(",") if s]
     smoke = max(args.sizes) <= 10000
     inserts = args.legacy_inserts or (10000 if smoke else 100000)
     dedupe_rows = args.dedupe_rows or (100000 if smoke else 1000000)
+    quality_rows = args.quality_rows or (100000 if smoke else 10000000)
     work = os.environ.get("BENCH_WORK") or tempfile.mkdtemp(prefix="usage_archive_bench.")
     bench = Bench(args, work)
     started = time.time()
@@ -644,6 +712,8 @@ def main():
             bench.run_size(size)
         print("rescuing a legacy table: the guard and dedupe", flush=True)
         legacy = bench.run_legacy(inserts, dedupe_rows)
+        print("data-quality checks on a large history", flush=True)
+        quality = bench.run_quality(quality_rows)
     finally:
         for proc in bench.mocks:
             proc.terminate()
@@ -655,6 +725,8 @@ def main():
     print(targets)
     print()
     print(legacy)
+    print()
+    print(quality)
     report = f"""# usage_archive benchmark results
 
 Written by `{args.command}` ({time.strftime('%Y-%m-%d')}, {time.time() - started:.0f} s).
@@ -687,7 +759,10 @@ unprotected table with a unique index on the key (one statement and transaction 
 psycopg2 client, as the story's loader did), and usage_archive.dedupe of a table in which half
 the rows are older copies of the other half. Medians of {args.reps} repetitions.
 
-{legacy}"""
+{legacy}
+## Data-quality checks
+
+{quality}"""
     with open(args.out, "w") as f:
         f.write(report)
     print(f"\nwritten: {args.out}")

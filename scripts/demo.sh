@@ -64,7 +64,18 @@ GROUP BY l.client_name ORDER BY total_usage DESC LIMIT 5;
 SELECT (SELECT count(*) FROM (SELECT 1 FROM usage_archive.daily_usage_history
                               GROUP BY service_line_id, usage_date HAVING count(*) > 1) d) AS duplicate_keys,
        (SELECT count(*) FROM usage_archive.usage_corrections) AS corrections;
+\echo '== The monthly report (usage_archive.monthly_usage), five busiest lines of the latest month'
+SELECT client_name, service_line_number, month, total_gb, days_reported
+FROM usage_archive.monthly_usage WHERE month = (SELECT max(month) FROM usage_archive.monthly_usage)
+ORDER BY total_gb DESC LIMIT 5;
+\echo '== Billing cycles against the plan (usage_archive.billing_cycle_usage), the fullest five'
+SELECT service_line_number, cycle_start, cycle_end, total_gb, usage_limit_gb, pct_of_plan, over_plan
+FROM usage_archive.billing_cycle_usage ORDER BY pct_of_plan DESC NULLS LAST LIMIT 5;
 SQL
+# The data-quality report (scripts/quality-report.psql), as an operator would run it; over
+# every archived day (the mock's calendar is not today's).
+since=$(psql -X -At -c "SELECT min(usage_date) FROM usage_archive.daily_usage_history")
+psql -X -v ON_ERROR_STOP=1 -v source=fleet -v since="$since" -f scripts/quality-report.psql
 
 if [[ "${DEMO_KEEP:-0}" == 1 ]]; then
     echo

@@ -32,7 +32,7 @@ void assign_raw(RawDate &field, JsonType type, const std::string *text) {
 std::uint32_t PayloadBuilder::intern_line(std::string_view number) {
     auto [it, inserted] = line_index_.try_emplace(std::string(number), static_cast<std::uint32_t>(payload_.lines.size()));
     if (inserted)
-        payload_.lines.push_back(ServiceLineInfo{std::string(number), std::nullopt, std::nullopt});
+        payload_.lines.push_back(ServiceLineInfo{std::string(number), std::nullopt, std::nullopt, std::nullopt});
     return it->second;
 }
 
@@ -47,6 +47,44 @@ void PayloadBuilder::expect_bytes(std::size_t body_bytes) {
 void PayloadBuilder::begin_group() {
     group_first_record_ = payload_.records.size();
     group_first_reason_ = payload_.rejection_reasons.size();
+    group_first_cycle_ = payload_.cycles.size();
+}
+
+void PayloadBuilder::begin_cycle() { cycle_first_record_ = payload_.records.size(); }
+
+void PayloadBuilder::end_cycle(std::optional<std::int32_t> start, std::optional<std::int32_t> end,
+                               const BillingCycle &totals) {
+    if (!start || !end || *end < *start)
+        return;
+    BillingCycle cycle = totals;
+    cycle.start = *start;
+    cycle.end = *end;
+    cycle.ordinal = next_cycle_ordinal_++;
+    cycle.reported_days.clear();
+    for (std::size_t i = cycle_first_record_; i < payload_.records.size(); ++i)
+        cycle.reported_days.push_back(payload_.records[i].day);
+    std::sort(cycle.reported_days.begin(), cycle.reported_days.end());
+    cycle.reported_days.erase(std::unique(cycle.reported_days.begin(), cycle.reported_days.end()),
+                              cycle.reported_days.end());
+    payload_.cycles.push_back(std::move(cycle));
+}
+
+ParsedPayload PayloadBuilder::take() {
+    std::vector<BillingCycle> &cycles = payload_.cycles;
+    // Last report first within each (line, start), then keep the first of each.
+    std::sort(cycles.begin(), cycles.end(), [](const BillingCycle &a, const BillingCycle &b) {
+        if (a.line != b.line)
+            return a.line < b.line;
+        if (a.start != b.start)
+            return a.start < b.start;
+        return a.ordinal > b.ordinal;
+    });
+    cycles.erase(std::unique(cycles.begin(), cycles.end(),
+                             [](const BillingCycle &a, const BillingCycle &b) {
+                                 return a.line == b.line && a.start == b.start;
+                             }),
+                 cycles.end());
+    return std::move(payload_);
 }
 
 void PayloadBuilder::add_record(const UsageRecord &record) {
@@ -65,6 +103,8 @@ void PayloadBuilder::add_rejection(std::string_view date_text, const std::string
 void PayloadBuilder::end_group(std::uint32_t line) {
     for (std::size_t i = group_first_record_; i < payload_.records.size(); ++i)
         payload_.records[i].line = line;
+    for (std::size_t i = group_first_cycle_; i < payload_.cycles.size(); ++i)
+        payload_.cycles[i].line = line;
     const std::string &number = payload_.lines[line].number;
     for (std::size_t i = group_first_reason_; i < payload_.rejection_reasons.size(); ++i)
         payload_.rejection_reasons[i] = number + ", " + payload_.rejection_reasons[i];

@@ -8,6 +8,7 @@
 #include "usage_record.hpp"
 
 #include <string>
+#include <optional>
 #include <string_view>
 #include <unordered_map>
 
@@ -33,16 +34,25 @@ class PayloadBuilder {
     void add_record(const UsageRecord &record);
     // A rejected record of the current group; `date_text` is the day as the payload wrote it.
     void add_rejection(std::string_view date_text, const std::string &reason);
-    // Binds the group's records and rejection reasons to their service line.
+    // A billing cycle of the current group: the records added between begin_cycle() and
+    // end_cycle() are its listed days. A cycle without valid dates is not recorded.
+    void begin_cycle();
+    void end_cycle(std::optional<std::int32_t> start, std::optional<std::int32_t> end, const BillingCycle &totals);
+
+    // Binds the group's records, cycles and rejection reasons to their service line.
     void end_group(std::uint32_t line);
 
-    ParsedPayload take() { return std::move(payload_); }
+    // The payload; of cycles reported more than once (pages, repeats), the last report.
+    ParsedPayload take();
 
   private:
     ParsedPayload payload_;
     std::unordered_map<std::string, std::uint32_t> line_index_;
     std::size_t group_first_record_ = 0;
     std::size_t group_first_reason_ = 0;
+    std::size_t group_first_cycle_ = 0;
+    std::size_t cycle_first_record_ = 0;
+    std::uint32_t next_cycle_ordinal_ = 0;
     std::uint32_t next_ordinal_ = 0;
     void (*progress_)();
     std::uint64_t seen_ = 0;

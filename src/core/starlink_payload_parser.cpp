@@ -6,7 +6,10 @@
 // vendor adding a field does not break archiving.
 #include "payload_builder.hpp"
 #include "payload_parser.hpp"
+#include "calendar_date.hpp"
 #include "sax_runner.hpp"
+
+#include <cmath>
 
 namespace usage_archive::core {
 namespace {
@@ -81,6 +84,7 @@ class StarlinkHandler : public PayloadSaxHandler<StarlinkHandler, Ctx> {
         case Ctx::cycles:
             if (is_array)
                 frames_.fail_shape("an object (one billing cycle)", type);
+            begin_cycle();
             return push(Ctx::cycle, false);
         case Ctx::cycle:
             if (member() == "dailyDataUsage")
@@ -150,6 +154,7 @@ class StarlinkHandler : public PayloadSaxHandler<StarlinkHandler, Ctx> {
         case Ctx::cycle:
             if (member() == "dailyDataUsage" && type != JsonType::null)
                 frames_.fail_shape("an array of days or null", type);
+            cycle_scalar(type);
             break;
         case Ctx::days:
             frames_.fail_shape("an object (one day)", type);
@@ -190,11 +195,44 @@ class StarlinkHandler : public PayloadSaxHandler<StarlinkHandler, Ctx> {
                 account_number_ = *string_;
             else if (type != JsonType::null)
                 frames_.fail_shape("a string or null", type);
+        } else if (member() == "lastUpdated") {
+            // Advisory, like the paging facts: a value that is not a date leaves it unknown.
+            last_updated_day_ = type == JsonType::string ? parse_usage_date(*string_).day : std::nullopt;
         } else if (member() == "servicePlan" && type != JsonType::null) {
             frames_.fail_shape("an object or null", type);
         } else if (member() == "billingCycles" && type != JsonType::null) {
             frames_.fail_shape("an array of billing cycles or null", type);
         }
+    }
+
+    // A cycle's dates and totals: what the API says about the cycle as a whole. A cycle whose
+    // dates are missing or invalid is not recorded (its days still are); a total that is not
+    // a number is unknown.
+    void cycle_scalar(JsonType type) {
+        const std::string &k = member();
+        if (k == "startDate" || k == "endDate") {
+            std::optional<std::int32_t> day;
+            if (type == JsonType::string)
+                day = parse_usage_date(*string_).day;
+            (k == "startDate" ? cycle_start_ : cycle_end_) = day;
+            return;
+        }
+        std::optional<MilliGb> *total = k == "totalPriorityGB"         ? &cycle_.total_priority
+                                        : k == "totalStandardGB"       ? &cycle_.total_standard
+                                        : k == "totalOptInPriorityGB"  ? &cycle_.total_opt_in_priority
+                                        : k == "totalNonBillableGB"    ? &cycle_.total_non_billable
+                                                                       : nullptr;
+        if (total)
+            *total = type == JsonType::number && std::isfinite(number_) && std::fabs(number_) < 1.0e12
+                         ? std::optional<MilliGb>(to_milli_gb(number_))
+                         : std::nullopt;
+    }
+
+    void begin_cycle() {
+        cycle_ = BillingCycle{};
+        cycle_start_.reset();
+        cycle_end_.reset();
+        builder_.begin_cycle();
     }
 
     RawNumber *day_field(const std::string &k) {
@@ -220,6 +258,8 @@ class StarlinkHandler : public PayloadSaxHandler<StarlinkHandler, Ctx> {
         const Ctx done = ctx();
         if (done == Ctx::day)
             end_day();
+        else if (done == Ctx::cycle)
+            builder_.end_cycle(cycle_start_, cycle_end_, cycle_);
         else if (done == Ctx::result)
             end_result();
         else if (done == Ctx::content)
@@ -234,6 +274,7 @@ class StarlinkHandler : public PayloadSaxHandler<StarlinkHandler, Ctx> {
         line_number_.clear();
         account_number_.reset();
         usage_limit_gb_.reset();
+        last_updated_day_.reset();
     }
 
     void end_day() {
@@ -255,6 +296,8 @@ class StarlinkHandler : public PayloadSaxHandler<StarlinkHandler, Ctx> {
             info.account_number = account_number_;
         if (usage_limit_gb_)
             info.usage_limit_gb = usage_limit_gb_;
+        if (last_updated_day_)
+            info.last_updated_day = last_updated_day_;
         builder_.end_group(line);
     }
 
@@ -283,6 +326,9 @@ class StarlinkHandler : public PayloadSaxHandler<StarlinkHandler, Ctx> {
     std::string line_number_;
     std::optional<std::string> account_number_;
     std::optional<double> usage_limit_gb_;
+    std::optional<std::int32_t> last_updated_day_;
+    BillingCycle cycle_;
+    std::optional<std::int32_t> cycle_start_, cycle_end_;
     StarlinkDayFields day_;
 };
 

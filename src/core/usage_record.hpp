@@ -24,6 +24,20 @@ struct ServiceLineInfo {
     std::string number;
     std::optional<std::string> account_number;
     std::optional<double> usage_limit_gb;
+    // The day of the result's lastUpdated (starlink): the API's data reaches this day.
+    std::optional<std::int32_t> last_updated_day;
+};
+
+// One billing cycle of one service line as the API reported it (starlink): its dates, the
+// totals the API computed for it, and the days it listed. The API omits days without usage,
+// so a day of the cycle it answered for and did not list is a zero, not a gap.
+struct BillingCycle {
+    std::uint32_t line = 0;         // index into ParsedPayload::lines
+    std::int32_t start = 0;         // first day, days since 2000-01-01
+    std::int32_t end = 0;           // last day, inclusive
+    std::uint32_t ordinal = 0;      // position in the payload: the last report of a cycle wins
+    std::optional<MilliGb> total_priority, total_standard, total_opt_in_priority, total_non_billable;
+    std::vector<std::int32_t> reported_days; // days with a valid record, ascending, distinct
 };
 
 // One validated (service line, day) record.
@@ -45,6 +59,7 @@ inline constexpr std::size_t kMaxRejectionReasons = 10;
 struct ParsedPayload {
     std::vector<ServiceLineInfo> lines;
     std::vector<UsageRecord> records;
+    std::vector<BillingCycle> cycles; // one per (line, start): the payload's last report of it
     std::uint64_t rejected = 0;
     std::vector<std::string> rejection_reasons; // the first kMaxRejectionReasons
 

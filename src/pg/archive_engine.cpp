@@ -1,4 +1,5 @@
 #include "archive_engine.hpp"
+#include "billing_cycle_writer.hpp"
 
 #include "compared_rows_check.hpp"
 #include "copy_insert.hpp"
@@ -197,6 +198,8 @@ ArchiveResult run_archive(RunLog &log, const std::string &source_name, const cha
     timer.start("batch");
     WriteBatch batch = build_batch(parsed, line_ids, &counters.skipped);
     write_batch(batch, source, run_id, counters, timer);
+    timer.start("cycles");
+    write_billing_cycles(parsed, line_ids, run_id);
     timer.stop();
 
     const std::uint64_t accounted = counters.inserted + counters.updated + counters.unchanged + counters.skipped +

@@ -216,11 +216,14 @@ std::uint64_t remove_batch(const Target &t, const Victims &v, std::size_t from, 
                })},
         tid_array_arg(v.tids.data() + from, n)};
     // unnest of two arrays is syntax that always means pg_catalog.unnest (see sql_arrays.hpp).
-    const std::string sql = "DELETE FROM " + t.table.own_rows + " t USING unnest($1::pg_catalog.oid[], "
-                            "$2::pg_catalog.tid[]) AS v(o, c) WHERE t.tableoid OPERATOR(pg_catalog.=) v.o "
-                            "AND t.ctid OPERATOR(pg_catalog.=) v.c RETURNING " +
+    // Each victim is fetched by its ctid (a TID scan per row, the victims outside): never a
+    // scan of the whole table per batch.
+    const std::string sql = "DELETE FROM " + t.table.own_rows + " t USING (SELECT v.o, v.c FROM "
+                            "unnest($1::pg_catalog.oid[], $2::pg_catalog.tid[]) AS v(o, c) OFFSET 0) v "
+                            "WHERE t.tableoid OPERATOR(pg_catalog.=) v.o AND t.ctid OPERATOR(pg_catalog.=) v.c RETURNING " +
                             key_json_sql(t.keys, "t.") + "::pg_catalog.text, pg_catalog.to_jsonb(t.*)::pg_catalog.text";
-    const std::uint64_t removed = spi_execute(sql.c_str(), args);
+    std::uint64_t removed = 0;
+    with_index_lookups([&] { removed = spi_execute(sql.c_str(), args); });
     if (removed == 0) {
         spi_free_result();
         return 0;

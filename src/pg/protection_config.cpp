@@ -8,27 +8,6 @@ extern "C" {
 }
 
 namespace usage_archive::pg {
-namespace {
-
-std::vector<std::string> text_array_column(std::uint64_t row, int column) {
-    bool is_null;
-    const Datum d = spi_datum(row, column, &is_null);
-    std::vector<std::string> out;
-    if (is_null)
-        return out;
-    Datum *elements;
-    bool *nulls;
-    int count;
-    pg_call([d, &elements, &nulls, &count] {
-        deconstruct_array(DatumGetArrayTypeP(d), TEXTOID, -1, false, TYPALIGN_INT, &elements, &nulls, &count);
-    });
-    for (int i = 0; i < count; ++i)
-        if (!nulls[i])
-            out.emplace_back(VARDATA_ANY(DatumGetTextPP(elements[i])), VARSIZE_ANY_EXHDR(DatumGetTextPP(elements[i])));
-    return out;
-}
-
-} // namespace
 
 std::optional<ProtectionConfig> find_protection(Oid table) {
     std::optional<ProtectionConfig> config;
@@ -36,7 +15,7 @@ std::optional<ProtectionConfig> find_protection(Oid table) {
         if (spi_execute("SELECT keys, compare, tolerance::pg_catalog.text FROM usage_archive_private.protections "
                         "WHERE table_name OPERATOR(pg_catalog.=) $1",
                         {SpiArg{OIDOID, ObjectIdGetDatum(table)}}) == 1)
-            config = ProtectionConfig{text_array_column(0, 1), text_array_column(0, 2), spi_text(0, 3)};
+            config = ProtectionConfig{spi_text_array(0, 1), spi_text_array(0, 2), spi_text(0, 3)};
         spi_free_result();
     });
     return config;

@@ -29,6 +29,14 @@ void define_settings() {
                              "Largest plausible value, in GB, of one usage field for one day; larger values are rejected.",
                              "Guards against unit mix-ups and corrupt records.", &settings.max_daily_gb, 10000.0, 1.0,
                              1.0e10, PGC_USERSET, 0, nullptr, nullptr, nullptr);
+    DefineCustomRealVariable("usage_archive.spike_factor",
+                             "check_data_quality reports a day above this many times its line's trailing 28-day median.",
+                             "Days without a row count as zero in the median (the API omits days without usage).",
+                             &settings.spike_factor, 3.0, 1.0, 1000.0, PGC_USERSET, 0, nullptr, nullptr, nullptr);
+    DefineCustomRealVariable("usage_archive.spike_floor_gb",
+                             "check_data_quality reports a usage spike only above this many GB a day.",
+                             "Keeps nearly idle lines from reporting every small day as a spike.", &settings.spike_floor_gb,
+                             10.0, 0.0, 1.0e9, PGC_USERSET, 0, nullptr, nullptr, nullptr);
     DefineCustomEnumVariable("usage_archive.write_method",
                              "How new rows are inserted: auto (COPY machinery where it is safe) or sql (INSERT statements).",
                              "auto falls back to sql by itself when the table has row-level security, rules, or is "

@@ -25,6 +25,9 @@ struct Settings {
     int run_log_retention_s;        // usage_archive.run_log_retention, 0 = forever
     int correction_log_retention_s; // usage_archive.correction_log_retention, 0 = forever
     int sweep_interval_s;           // usage_archive.sweep_interval, 0 = off
+    // Data-quality checks
+    double spike_factor;   // usage_archive.spike_factor
+    double spike_floor_gb; // usage_archive.spike_floor_gb
 };
 
 extern Settings settings;

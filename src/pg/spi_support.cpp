@@ -100,6 +100,29 @@ std::uint64_t spi_execute_saved(SPIPlanPtr plan, Datum *values, const char *null
     });
 }
 
+std::vector<std::string> spi_text_array(std::uint64_t row, int column) {
+    bool is_null;
+    const Datum d = spi_datum(row, column, &is_null);
+    std::vector<std::string> out;
+    if (is_null)
+        return out;
+    Datum *elements;
+    bool *nulls;
+    int count;
+    pg_call([d, &elements, &nulls, &count] {
+        deconstruct_array(DatumGetArrayTypeP(d), TEXTOID, -1, false, TYPALIGN_INT, &elements, &nulls, &count);
+        for (int i = 0; i < count; ++i)
+            if (!nulls[i])
+                elements[i] = PointerGetDatum(pg_detoast_datum_packed(reinterpret_cast<struct varlena *>(DatumGetPointer(elements[i]))));
+    });
+    for (int i = 0; i < count; ++i)
+        if (!nulls[i]) {
+            const struct varlena *v = reinterpret_cast<const struct varlena *>(DatumGetPointer(elements[i]));
+            out.emplace_back(VARDATA_ANY(v), VARSIZE_ANY_EXHDR(v));
+        }
+    return out;
+}
+
 std::uint64_t spi_query_saved_latest(SPIPlanPtr plan, Datum *values, const char *nulls) {
     return pg_call([plan, values, nulls] {
         CommandCounterIncrement();

@@ -126,19 +126,29 @@ std::vector<std::size_t> sql_insert(const WriteBatch &batch, const std::vector<s
 
 std::vector<std::size_t> sql_update(const WriteBatch &batch, const std::vector<std::size_t> &which,
                                     std::int64_t run_id, std::uint64_t *updated) {
-    // `old` is a second look at the same rows within one statement, hence under the same
-    // snapshot: the values the UPDATE replaces, for the audit rows (record_corrections).
+    // Each key is looked up in a LATERAL subquery (its OFFSET 0 keeps the planner from
+    // flattening it): the keys are always the outer side and each lookup an index probe,
+    // whatever the statistics say (right after a large load they can describe a few lines,
+    // and a nested loop over the whole table with the keys rescanned inside took minutes).
+    // The rows found are then updated by ctid; their values before the update are the audit
+    // row's old values (record_corrections). A row another session updates in between has a
+    // new ctid: it is not updated here, and the next round compares it again.
     return run_chunks(
-        "UPDATE usage_archive.daily_usage_history h SET consumed_gb = u.c, priority_gb = u.p, "
-        "    opt_in_priority_gb = u.o, standard_gb = u.s, non_billable_gb = u.n, updated_at = pg_catalog.now(), "
+        "UPDATE usage_archive.daily_usage_history h SET consumed_gb = x.c, priority_gb = x.p, "
+        "    opt_in_priority_gb = x.oi, standard_gb = x.s, non_billable_gb = x.n, updated_at = pg_catalog.now(), "
         "    last_run_id = $8 "
-        "FROM unnest($1::int8[], $2::date[], $3::numeric[], $4::numeric[], $5::numeric[], $6::numeric[], "
-        "                       $7::numeric[]) AS u(id, d, c, p, o, s, n) "
-        "JOIN usage_archive.daily_usage_history old ON old.service_line_id = u.id AND old.usage_date = u.d "
-        "WHERE h.service_line_id = u.id AND h.usage_date = u.d "
-        "RETURNING h.service_line_id, h.usage_date, old.consumed_gb, h.consumed_gb, old.priority_gb, h.priority_gb, "
-        "    old.opt_in_priority_gb, h.opt_in_priority_gb, old.standard_gb, h.standard_gb, "
-        "    old.non_billable_gb, h.non_billable_gb",
+        "FROM (SELECT u.c, u.p, u.oi, u.s, u.n, r.row_tid, r.consumed_gb AS old_c, r.priority_gb AS old_p, "
+        "             r.opt_in_priority_gb AS old_oi, r.standard_gb AS old_s, r.non_billable_gb AS old_n "
+        "      FROM unnest($1::int8[], $2::date[], $3::numeric[], $4::numeric[], $5::numeric[], $6::numeric[], "
+        "                  $7::numeric[]) AS u(id, d, c, p, oi, s, n) "
+        "      CROSS JOIN LATERAL (SELECT a.ctid AS row_tid, a.consumed_gb, a.priority_gb, a.opt_in_priority_gb, "
+        "                                 a.standard_gb, a.non_billable_gb "
+        "                          FROM usage_archive.daily_usage_history a "
+        "                          WHERE a.service_line_id = u.id AND a.usage_date = u.d OFFSET 0) r "
+        "      OFFSET 0) x "
+        "WHERE h.ctid = x.row_tid "
+        "RETURNING h.service_line_id, h.usage_date, x.old_c, h.consumed_gb, x.old_p, h.priority_gb, "
+        "    x.old_oi, h.opt_in_priority_gb, x.old_s, h.standard_gb, x.old_n, h.non_billable_gb",
         batch, which, run_id, true, updated);
 }
 

@@ -69,6 +69,10 @@ constexpr int kMaxFindings = 10000;
 void sweep(const Target &t) {
     in_worker_transaction("sweeping a table for duplicate keys", [&] {
         spi_execute("DELETE FROM usage_archive.duplicate_findings WHERE table_name = $1", {text_arg(t.name)});
+        // From now on the findings are the table's current state (check_data_quality uses them).
+        spi_execute("UPDATE usage_archive_private.uniqueness_targets SET last_swept_at = pg_catalog.now() "
+                    "WHERE table_name = $1",
+                    {SpiArg{OIDOID, ObjectIdGetDatum(t.relid)}});
         if (key_enforced(t))
             return;
         std::string columns, pairs;

@@ -1,4 +1,5 @@
 #include "core/payload_error.hpp"
+#include "core/calendar_date.hpp"
 #include "core/payload_parser.hpp"
 
 #include <gtest/gtest.h>
@@ -138,4 +139,47 @@ TEST(PayloadParser, PagesShareLinesAndCollapseAcrossPages) {
     ASSERT_EQ(p.records.size(), 2u);
     EXPECT_EQ(p.records[0].line, p.records[1].line);
     EXPECT_LT(p.records[0].ordinal, p.records[1].ordinal) << "the later page is the later occurrence";
+}
+
+TEST(StarlinkParser, ReadsBillingCyclesTheirTotalsAndListedDays) {
+    ParsedPayload p = parse_payload(SourceKind::starlink, R"({"isValid": true, "content": {"results": [
+        {"serviceLineNumber": "A", "lastUpdated": "2025-10-21T06:00:00Z", "billingCycles": [
+          {"startDate": "2025-09-15T00:00:00Z", "endDate": "2025-10-14T00:00:00Z",
+           "dailyDataUsage": [{"date": "2025-10-02T00:00:00Z", "priorityGB": 1, "standardGB": 2},
+                              {"date": "2025-09-20T00:00:00Z", "standardGB": 4},
+                              {"date": "2025-09-21T00:00:00Z", "priorityGB": "NaN"}],
+           "totalPriorityGB": 1.0, "totalStandardGB": 6.004, "totalOptInPriorityGB": null},
+          {"startDate": "2025-10-15T00:00:00Z", "endDate": "2025-11-13T00:00:00Z", "dailyDataUsage": []},
+          {"startDate": "not a date", "endDate": "2025-12-13T00:00:00Z",
+           "dailyDataUsage": [{"date": "2025-11-20", "standardGB": 1}]}]}]}})",
+                                    {});
+    ASSERT_EQ(p.lines.size(), 1u);
+    EXPECT_EQ(p.lines[0].last_updated_day, parse_usage_date("2025-10-21").day);
+    ASSERT_EQ(p.cycles.size(), 2u) << "a cycle without valid dates is not recorded";
+    const BillingCycle &first = p.cycles[0];
+    EXPECT_EQ(first.line, 0u) << "bound to the line whose number came after the cycles";
+    EXPECT_EQ(first.start, parse_usage_date("2025-09-15").day);
+    EXPECT_EQ(first.end, parse_usage_date("2025-10-14").day);
+    EXPECT_EQ(first.total_priority, 1000);
+    EXPECT_EQ(first.total_standard, 6004);
+    EXPECT_FALSE(first.total_opt_in_priority) << "null";
+    EXPECT_FALSE(first.total_non_billable) << "absent";
+    const std::vector<std::int32_t> listed = {*parse_usage_date("2025-09-20").day, *parse_usage_date("2025-10-02").day};
+    EXPECT_EQ(first.reported_days, listed) << "valid days only, ascending";
+    EXPECT_TRUE(p.cycles[1].reported_days.empty());
+    EXPECT_EQ(p.records.size(), 3u) << "the undated cycle's day is still archived";
+}
+
+TEST(PayloadParser, ACycleReportedTwiceKeepsItsLastReport) {
+    PayloadParser parser(SourceKind::starlink, {});
+    parser.add(R"({"isValid": true, "content": {"results": [{"serviceLineNumber": "A", "billingCycles": [
+        {"startDate": "2025-10-01", "endDate": "2025-10-30", "totalStandardGB": 1,
+         "dailyDataUsage": [{"date": "2025-10-01", "standardGB": 1}]}]}]}})");
+    parser.add(R"({"isValid": true, "content": {"results": [{"serviceLineNumber": "A", "billingCycles": [
+        {"startDate": "2025-10-01", "endDate": "2025-10-30", "totalStandardGB": 3,
+         "dailyDataUsage": [{"date": "2025-10-01", "standardGB": 1}, {"date": "2025-10-02", "standardGB": 2}]}]}]}})");
+    ParsedPayload p = parser.finish();
+    ASSERT_EQ(p.cycles.size(), 1u);
+    EXPECT_EQ(p.cycles[0].total_standard, 3000);
+    EXPECT_EQ(p.cycles[0].reported_days.size(), 2u);
 }

@@ -1,0 +1,105 @@
+#include "billing_cycle_writer.hpp"
+
+#include "owner_rights.hpp"
+#include "sql_arrays.hpp"
+
+#include "core/calendar_date.hpp"
+
+#include <algorithm>
+
+extern "C" {
+#include "datatype/timestamp.h"
+}
+
+namespace usage_archive::pg {
+namespace {
+
+// Today in UTC, as days since 2000-01-01: the API's days are UTC days.
+std::int32_t utc_today() {
+    const TimestampTz now = pg_call([] { return GetCurrentTransactionStartTimestamp(); });
+    return static_cast<std::int32_t>(now / USECS_PER_DAY - (now % USECS_PER_DAY < 0 ? 1 : 0));
+}
+
+std::string date_array_literal(const std::vector<std::int32_t> &days) {
+    std::string out = "{";
+    for (std::size_t i = 0; i < days.size(); ++i)
+        out += (i ? "," : "") + core::format_date(days[i]);
+    return out + "}";
+}
+
+} // namespace
+
+std::uint64_t write_billing_cycles(const core::ParsedPayload &parsed, const std::vector<std::int64_t> &line_ids,
+                                   std::int64_t run_id) {
+    std::vector<std::int64_t> lines;
+    std::vector<std::int32_t> starts, ends, covered;
+    std::vector<std::optional<std::string>> reported;
+    std::vector<std::optional<core::MilliGb>> priority, standard, opt_in, non_billable;
+    std::vector<std::optional<double>> limits;
+    const std::int32_t today = utc_today();
+    for (const core::BillingCycle &c : parsed.cycles) {
+        const std::int64_t line_id = line_ids[c.line];
+        if (line_id == 0)
+            continue;
+        const core::ServiceLineInfo &info = parsed.lines[c.line];
+        lines.push_back(line_id);
+        starts.push_back(c.start);
+        ends.push_back(c.end);
+        // The API answered for the cycle up to its data's last update and never beyond today:
+        // a later day of the current cycle is not known yet, neither zero nor missing. The day
+        // before the cycle's start: nothing of it covered yet.
+        const std::int32_t known = std::min(today, info.last_updated_day.value_or(today));
+        covered.push_back(std::max(c.start - 1, std::min(c.end, known)));
+        reported.emplace_back(date_array_literal(c.reported_days));
+        priority.push_back(c.total_priority);
+        standard.push_back(c.total_standard);
+        opt_in.push_back(c.total_opt_in_priority);
+        non_billable.push_back(c.total_non_billable);
+        limits.push_back(info.usage_limit_gb);
+    }
+    if (lines.empty())
+        return 0;
+    std::uint64_t written = 0;
+    with_owner_rights("usage_archive", "billing_cycles", [&] {
+        written = spi_execute(
+            "WITH incoming AS ("
+            "  SELECT u.line_id, u.cycle_start, u.cycle_end, u.covered_through, "
+            "         u.reported::pg_catalog.date[] AS reported_days, u.tp, u.ts, u.tio, u.tnb, "
+            "         u.plan_limit::pg_catalog.numeric AS usage_limit_gb "
+            "  FROM unnest($1::pg_catalog.int8[], $2::pg_catalog.date[], $3::pg_catalog.date[], $4::pg_catalog.date[], "
+            "              $5::pg_catalog.text[], $6::pg_catalog.numeric[], $7::pg_catalog.numeric[], "
+            "              $8::pg_catalog.numeric[], $9::pg_catalog.numeric[], $10::pg_catalog.float8[]) "
+            "       AS u(line_id, cycle_start, cycle_end, covered_through, reported, tp, ts, tio, tnb, plan_limit)), "
+            // Compared before anything is written: an unchanged cycle is not even locked.
+            "changed AS ("
+            "  SELECT i.* FROM incoming i LEFT JOIN usage_archive.billing_cycles b "
+            "    ON b.service_line_id OPERATOR(pg_catalog.=) i.line_id "
+            "   AND b.cycle_start OPERATOR(pg_catalog.=) i.cycle_start "
+            "  WHERE b.service_line_id IS NULL "
+            "     OR (b.cycle_end, b.covered_through, b.reported_days, b.total_priority_gb, b.total_standard_gb, "
+            "         b.total_opt_in_priority_gb, b.total_non_billable_gb, b.usage_limit_gb) IS DISTINCT FROM "
+            "        (i.cycle_end, i.covered_through, i.reported_days, i.tp, i.ts, i.tio, i.tnb, "
+            "         CASE WHEN b.covered_through < b.cycle_end THEN i.usage_limit_gb ELSE b.usage_limit_gb END)) "
+            "INSERT INTO usage_archive.billing_cycles AS b (service_line_id, cycle_start, cycle_end, covered_through, "
+            "    reported_days, total_priority_gb, total_standard_gb, total_opt_in_priority_gb, total_non_billable_gb, "
+            "    usage_limit_gb, first_run_id, last_run_id) "
+            "SELECT line_id, cycle_start, cycle_end, covered_through, reported_days, tp, ts, tio, tnb, usage_limit_gb, "
+            "       $11, $11 FROM changed "
+            "ON CONFLICT (service_line_id, cycle_start) DO UPDATE SET cycle_end = EXCLUDED.cycle_end, "
+            "    covered_through = EXCLUDED.covered_through, reported_days = EXCLUDED.reported_days, "
+            "    total_priority_gb = EXCLUDED.total_priority_gb, total_standard_gb = EXCLUDED.total_standard_gb, "
+            "    total_opt_in_priority_gb = EXCLUDED.total_opt_in_priority_gb, "
+            "    total_non_billable_gb = EXCLUDED.total_non_billable_gb, "
+            // The plan's limit as the cycle ran: a plan changed after the cycle was reported
+            // complete does not rewrite it.
+            "    usage_limit_gb = CASE WHEN b.covered_through < b.cycle_end THEN EXCLUDED.usage_limit_gb "
+            "                          ELSE b.usage_limit_gb END, "
+            "    last_run_id = EXCLUDED.last_run_id, updated_at = pg_catalog.now()",
+            {int8_array_arg(lines), date_array_arg(starts), date_array_arg(ends), date_array_arg(covered),
+             text_array_arg(reported), milli_array_arg(priority), milli_array_arg(standard), milli_array_arg(opt_in),
+             milli_array_arg(non_billable), float8_array_arg(limits), int8_arg(run_id)});
+    });
+    return written;
+}
+
+} // namespace usage_archive::pg
