@@ -222,7 +222,9 @@ class Bench:
                                        "client_secret": "test-secret"}).encode()
         token = json.loads(urllib.request.urlopen(urllib.request.Request(
             f"{base}/auth/connect/token", data=form, method="POST"), timeout=60).read())["access_token"]
-        body = json.dumps({"previousBillingCycles": cycles, "serviceLineNumbers": None}).encode()
+        # The body archive_usage sends (so the mock has the same pages cached).
+        body = json.dumps({"serviceLineNumbers": [], "previousBillingCycles": cycles,
+                           "activeServiceLinesOnly": False}).encode()
 
         def fetch(page):
             req = urllib.request.Request(f"{base}/public/v2/data-usage/query?page={page}&limit=50", data=body,

@@ -32,7 +32,7 @@ void assign_raw(RawDate &field, JsonType type, const std::string *text) {
 std::uint32_t PayloadBuilder::intern_line(std::string_view number) {
     auto [it, inserted] = line_index_.try_emplace(std::string(number), static_cast<std::uint32_t>(payload_.lines.size()));
     if (inserted)
-        payload_.lines.push_back(ServiceLineInfo{std::string(number), std::nullopt, std::nullopt, std::nullopt});
+        payload_.lines.push_back(ServiceLineInfo{std::string(number), std::nullopt, std::nullopt, std::nullopt, std::nullopt, std::nullopt});
     return it->second;
 }
 

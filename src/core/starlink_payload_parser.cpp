@@ -148,6 +148,10 @@ class StarlinkHandler : public PayloadSaxHandler<StarlinkHandler, Ctx> {
         case Ctx::plan:
             if (member() == "usageLimitGB" && type == JsonType::number)
                 usage_limit_gb_ = number_;
+            else if (member() == "productId" && type == JsonType::string)
+                product_id_ = *string_;
+            else if (member() == "isOptedIntoOverage" && type == JsonType::boolean)
+                opted_into_overage_ = bool_;
             break;
         case Ctx::cycles:
             frames_.fail_shape("an object (one billing cycle)", type);
@@ -275,6 +279,8 @@ class StarlinkHandler : public PayloadSaxHandler<StarlinkHandler, Ctx> {
         account_number_.reset();
         usage_limit_gb_.reset();
         last_updated_day_.reset();
+        product_id_.reset();
+        opted_into_overage_.reset();
     }
 
     void end_day() {
@@ -298,6 +304,10 @@ class StarlinkHandler : public PayloadSaxHandler<StarlinkHandler, Ctx> {
             info.usage_limit_gb = usage_limit_gb_;
         if (last_updated_day_)
             info.last_updated_day = last_updated_day_;
+        if (product_id_)
+            info.product_id = product_id_;
+        if (opted_into_overage_)
+            info.opted_into_overage = opted_into_overage_;
         builder_.end_group(line);
     }
 
@@ -327,6 +337,8 @@ class StarlinkHandler : public PayloadSaxHandler<StarlinkHandler, Ctx> {
     std::optional<std::string> account_number_;
     std::optional<double> usage_limit_gb_;
     std::optional<std::int32_t> last_updated_day_;
+    std::optional<std::string> product_id_;
+    std::optional<bool> opted_into_overage_;
     BillingCycle cycle_;
     std::optional<std::int32_t> cycle_start_, cycle_end_;
     StarlinkDayFields day_;

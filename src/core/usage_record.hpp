@@ -26,6 +26,8 @@ struct ServiceLineInfo {
     std::optional<double> usage_limit_gb;
     // The day of the result's lastUpdated (starlink): the API's data reaches this day.
     std::optional<std::int32_t> last_updated_day;
+    std::optional<std::string> product_id;   // servicePlan.productId
+    std::optional<bool> opted_into_overage; // servicePlan.isOptedIntoOverage
 };
 
 // One billing cycle of one service line as the API reported it (starlink): its dates, the

@@ -22,17 +22,49 @@ void deliver(const PageSink &sink, const HttpRequest &request, const HttpRespons
 
 } // namespace
 
+std::string starlink_request_body(const StarlinkQuery &query) {
+    nlohmann::ordered_json body;
+    body["serviceLineNumbers"] = query.service_lines ? nlohmann::ordered_json(*query.service_lines)
+                                                     : nlohmann::ordered_json::array();
+    if (query.query_start_date)
+        body["queryStartDate"] = *query.query_start_date + "T00:00:00Z";
+    else
+        body["previousBillingCycles"] = query.previous_billing_cycles;
+    body["activeServiceLinesOnly"] = query.active_service_lines_only;
+    return body.dump();
+}
+
+std::string starlink_request_record(const StarlinkQuery &query, std::size_t max_bytes) {
+    std::string body = starlink_request_body(query);
+    if (body.size() <= max_bytes || !query.service_lines)
+        return body;
+    // Halving until it fits, then adding back one by one, keeps this linear in the list.
+    StarlinkQuery cut = query;
+    std::vector<std::string> &lines = *cut.service_lines;
+    const std::size_t all = lines.size();
+    auto record_of = [&](std::size_t kept) {
+        lines.assign(query.service_lines->begin(), query.service_lines->begin() + static_cast<std::ptrdiff_t>(kept));
+        nlohmann::ordered_json j = nlohmann::ordered_json::parse(starlink_request_body(cut));
+        j["serviceLineNumbersOmitted"] = all - kept;
+        return j.dump();
+    };
+    std::size_t kept = all;
+    while (kept > 0 && record_of(kept).size() > max_bytes)
+        kept /= 2;
+    while (kept < all && record_of(kept + 1).size() <= max_bytes)
+        ++kept;
+    return record_of(kept);
+}
+
 HttpRequest starlink_page_request(const StarlinkQuery &query, std::int64_t page) {
     std::string base = query.base_url;
     while (!base.empty() && base.back() == '/')
         base.pop_back();
-    nlohmann::json body = {{"previousBillingCycles", query.previous_billing_cycles}};
-    body["serviceLineNumbers"] = query.service_lines ? nlohmann::json(*query.service_lines) : nlohmann::json(nullptr);
     HttpRequest r;
     r.method = "POST";
     r.url = base + "/public/v2/data-usage/query?page=" + std::to_string(page) + "&limit=" + std::to_string(query.page_limit);
     r.headers = {{"Content-Type", "application/json"}, {"Accept", "application/json"}};
-    r.body = body.dump();
+    r.body = starlink_request_body(query);
     return r;
 }
 

@@ -18,9 +18,21 @@ namespace usage_archive::http {
 struct StarlinkQuery {
     std::string base_url;                // e.g. https://starlink.com/api
     int page_limit = 50;                 // service lines per page (the API allows 1..250)
-    int previous_billing_cycles = 1;
-    std::optional<std::vector<std::string>> service_lines; // null: all
+    int previous_billing_cycles = 1;     // cycles before the current one...
+    std::optional<std::vector<std::string>> service_lines; // null or empty: all lines
+    std::optional<std::string> query_start_date; // ...or, when set ("YYYY-MM-DD"), every cycle from this day on
+    bool active_service_lines_only = false; // false: inactive lines' last cycles too
 };
+
+// The JSON body of every page's request, as the API's own clients send it:
+//   {"serviceLineNumbers": [...], "previousBillingCycles": N, "activeServiceLinesOnly": B}
+//   {"serviceLineNumbers": [...], "queryStartDate": "YYYY-MM-DDT00:00:00Z", "activeServiceLinesOnly": B}
+// serviceLineNumbers is [] for all lines (never null: a strict validator answers 422).
+std::string starlink_request_body(const StarlinkQuery &query);
+
+// The body as a run log keeps it: at most `max_bytes`, the line list cut from its end if
+// need be and "serviceLineNumbersOmitted" saying how many lines were left out.
+std::string starlink_request_record(const StarlinkQuery &query, std::size_t max_bytes);
 
 // Parses one body; `where` describes the request it answered, for error messages.
 using PageSink = std::function<core::PageInfo(std::string_view body, const std::string &where)>;

@@ -4,6 +4,8 @@
 
 namespace usage_archive::pg {
 
+const char *const kLibraryVersion = USAGE_ARCHIVE_VERSION;
+
 std::string installed_version() {
     std::string version;
     if (spi_execute("SELECT extversion FROM pg_catalog.pg_extension WHERE extname OPERATOR(pg_catalog.=) 'usage_archive'",

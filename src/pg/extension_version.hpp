@@ -8,8 +8,10 @@
 
 namespace usage_archive::pg {
 
-// The version this library is built for: the control file's default_version.
-constexpr const char *kLibraryVersion = USAGE_ARCHIVE_VERSION;
+// The version this library is built for: the control file's default_version. Defined in
+// extension_version.cpp only, so a new default_version rebuilds one object (the Makefile
+// says so) and no other object can keep an older copy of it.
+extern const char *const kLibraryVersion;
 
 // The version of the extension's SQL objects in this database; empty when not created.
 std::string installed_version();

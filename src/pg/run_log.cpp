@@ -24,13 +24,13 @@ std::int64_t next_run_id() {
 
 const char *const kRunCounterColumns = "records, inserted, updated, unchanged, skipped, rejected, collapsed, "
                                        "rejected_reasons, write_method, payload_bytes, http_requests, http_retries, "
-                                       "bytes_received, fetch_ms";
+                                       "bytes_received, fetch_ms, api_request";
 
 std::string run_counter_placeholders(int first) {
     std::string out;
-    for (int i = first; i < first + 14; ++i)
+    for (int i = first; i < first + 15; ++i)
         out += (i == first ? "$" : ", $") + std::to_string(i);
-    return out;
+    return out + "::pg_catalog.jsonb"; // api_request, passed as text
 }
 
 std::vector<SpiArg> run_counter_args(const RunCounters &c) {
@@ -48,7 +48,8 @@ std::vector<SpiArg> run_counter_args(const RunCounters &c) {
             int8_arg(static_cast<std::int64_t>(c.http_requests)),
             int8_arg(static_cast<std::int64_t>(c.http_retries)),
             int8_arg(static_cast<std::int64_t>(c.bytes_received)),
-            c.fetch_ms ? SpiArg{FLOAT8OID, Float8GetDatum(*c.fetch_ms)} : SpiArg{FLOAT8OID, Datum(0), true}};
+            c.fetch_ms ? SpiArg{FLOAT8OID, Float8GetDatum(*c.fetch_ms)} : SpiArg{FLOAT8OID, Datum(0), true},
+            c.api_request.empty() ? SpiArg{TEXTOID, Datum(0), true} : text_arg(c.api_request)};
 }
 
 RunLog::RunLog(const std::string &source, const char *entry_point)

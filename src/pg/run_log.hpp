@@ -26,10 +26,13 @@ struct RunCounters {
     std::uint64_t http_retries = 0;
     std::uint64_t bytes_received = 0;
     std::optional<double> fetch_ms;
+    // The query the API was asked (starlink: the request body, its line list cut to fit 1 kB),
+    // so the run log tells a backfill from a billing-cycle fetch. Empty: none.
+    std::string api_request;
 };
 
 // The archive_runs columns that hold a finished run's counters, in the order of
-// run_counter_args(), and "$first, ..., $(first+13)": one list for every statement that
+// run_counter_args(), and "$first, ..., $(first+14)": one list for every statement that
 // writes a finished run.
 extern const char *const kRunCounterColumns;
 std::string run_counter_placeholders(int first);

@@ -63,6 +63,7 @@ void fail_locked(RunSlot &s, const RunCounters *counters, const char *sqlstate, 
         s.counters[i] = static_cast<std::int64_t>(counters->*kSlotCounters[i]);
     s.fetch_ms = counters->fetch_ms ? *counters->fetch_ms : -1.0;
     copy_to_buffer(s.write_method, sizeof s.write_method, counters->write_method.c_str());
+    copy_to_buffer(s.api_request, sizeof s.api_request, counters->api_request.c_str());
     // Reasons joined until the buffer is full (they are clipped to 200 bytes each when made).
     std::size_t at = 0;
     for (const std::string &r : counters->rejected_reasons) {
@@ -225,6 +226,7 @@ RunCounters counters_of_slot(const RunSlot &s) {
     if (s.fetch_ms >= 0)
         c.fetch_ms = s.fetch_ms;
     c.write_method = s.write_method;
+    c.api_request = s.api_request;
     for (const char *p = s.rejected_reasons; *p;) {
         const char *end = std::strchr(p, kReasonSeparator);
         c.rejected_reasons.emplace_back(p, end ? static_cast<std::size_t>(end - p) : std::strlen(p));

@@ -33,6 +33,7 @@ enum class SlotEnd : std::uint8_t {
 constexpr std::size_t kSlotSourceBytes = 256;
 constexpr std::size_t kSlotErrorBytes = 1536;
 constexpr std::size_t kSlotReasonsBytes = 2048;
+constexpr std::size_t kSlotRequestBytes = 1100; // RunCounters::api_request is cut to 1 kB
 
 struct RunSlot {
     SlotStart start;
@@ -53,6 +54,7 @@ struct RunSlot {
     char sqlstate[6];
     char error[kSlotErrorBytes];
     char rejected_reasons[kSlotReasonsBytes]; // '\x1f'-separated
+    char api_request[kSlotRequestBytes];      // RunCounters::api_request
 };
 
 // A source's shared request budget, keyed by (database, source name).

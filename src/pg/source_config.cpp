@@ -22,7 +22,8 @@ SourceConfig load_source(const std::string &name) {
         "       coalesce((options OPERATOR(pg_catalog.->>) 'register_new_service_lines')::boolean, true), "
         "       base_url, token_url, client_id, "
         "       coalesce((options OPERATOR(pg_catalog.->>) 'page_limit')::int, 50), "
-        "       coalesce((options OPERATOR(pg_catalog.->>) 'rate_limit_per_minute')::int, 250) "
+        "       coalesce((options OPERATOR(pg_catalog.->>) 'rate_limit_per_minute')::int, 250), "
+        "       coalesce((options OPERATOR(pg_catalog.->>) 'active_service_lines_only')::boolean, false) "
         "FROM usage_archive.sources WHERE name OPERATOR(pg_catalog.=) $1",
         {text_arg(name)});
     if (n == 0)
@@ -43,7 +44,8 @@ SourceConfig load_source(const std::string &name) {
                         optional_text(0, 6),
                         optional_text(0, 7),
                         static_cast<int>(spi_int32(0, 8)),
-                        static_cast<int>(spi_int32(0, 9))};
+                        static_cast<int>(spi_int32(0, 9)),
+                        spi_bool(0, 10)};
 }
 
 void lock_source_for_archive(const std::string &name) {

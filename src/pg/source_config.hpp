@@ -18,6 +18,7 @@ struct SourceConfig {
     std::optional<std::string> client_id;
     int page_limit;            // options.page_limit, default 50 (starlink: lines per page)
     int rate_limit_per_minute; // options.rate_limit_per_minute, default 250
+    bool active_service_lines_only; // options.active_service_lines_only, default false
 };
 
 // Raises 42704 when the source does not exist and 55000 when it is disabled. Reads with the

@@ -5,6 +5,7 @@
 #include "settings.hpp"
 #include "shared_request_budget.hpp"
 
+#include "core/calendar_date.hpp"
 #include "core/payload_error.hpp"
 #include "http/curl_transport.hpp"
 #include "http/secret_file.hpp"
@@ -78,6 +79,16 @@ std::optional<http::ClientCredentials> credentials(const SourceConfig &source) {
     return http::ClientCredentials{*source.token_url, *source.client_id, client_secret(source)};
 }
 
+// The starlink query of a run; the run log records the body it sends.
+http::StarlinkQuery starlink_query(const SourceConfig &source, const UsageQuery &query, RunCounters &counters) {
+    http::StarlinkQuery q{*source.base_url, source.page_limit, query.previous_billing_cycles, query.service_lines,
+                          std::nullopt, source.active_service_lines_only};
+    if (query.since)
+        q.query_start_date = core::format_date(*query.since);
+    counters.api_request = http::starlink_request_record(q, 1000);
+    return q;
+}
+
 void fetch_and_parse(const SourceConfig &source, const UsageQuery &query, core::PayloadParser &parser,
                      RunCounters &counters) {
     if (!source.base_url)
@@ -128,11 +139,14 @@ void fetch_and_parse(const SourceConfig &source, const UsageQuery &query, core::
             counters.payload_bytes = stats.bytes_received;
         }
     } copy_stats{stats, counters, started};
+    if (query.since && source.kind != core::SourceKind::starlink)
+        throw SqlError(ERRCODE_FEATURE_NOT_SUPPORTED,
+                       "source \"" + source.name + "\" is of kind simple, whose API has no start date to ask for", {},
+                       "Backfill by date is for starlink sources; archive_payload() takes any body you have.");
     try {
         if (source.kind == core::SourceKind::starlink)
             http::fetch_starlink_usage(runner, auth.get(), request_budget_for(source),
-                                       http::StarlinkQuery{*source.base_url, source.page_limit,
-                                                           query.previous_billing_cycles, query.service_lines},
+                                       starlink_query(source, query, counters),
                                        sink);
         else
             http::fetch_simple_usage(runner, auth.get(), request_budget_for(source), *source.base_url, sink);
@@ -152,6 +166,12 @@ void check_usage_query(const UsageQuery &query) {
     if (query.previous_billing_cycles < 0 || query.previous_billing_cycles > kMaxPreviousCycles)
         throw SqlError(ERRCODE_INVALID_PARAMETER_VALUE,
                        "previous_billing_cycles must be between 0 and " + std::to_string(kMaxPreviousCycles));
+    if (query.since) {
+        const TimestampTz now = pg_call([] { return GetCurrentTransactionStartTimestamp(); });
+        if (*query.since > static_cast<std::int32_t>(now / USECS_PER_DAY) || *query.since < 0)
+            throw SqlError(ERRCODE_INVALID_PARAMETER_VALUE,
+                           "since must be a day between 2000-01-01 and today, not " + core::format_date(*query.since));
+    }
 }
 
 PayloadProducer usage_fetch_producer(UsageQuery query) {

@@ -17,9 +17,13 @@ namespace usage_archive::pg {
 struct UsageQuery {
     int previous_billing_cycles = 1;
     std::optional<std::vector<std::string>> service_lines;
+    // A backfill: every billing cycle from this day on (queryStartDate), instead of
+    // previous_billing_cycles. Days since 2000-01-01.
+    std::optional<std::int32_t> since;
 };
 
-// Raises 22023 when previous_billing_cycles is out of range (0..120).
+// Raises 22023 when previous_billing_cycles is out of range (0..120), or a backfill starts
+// in the future or before 2000.
 void check_usage_query(const UsageQuery &query);
 
 // archive_usage's payload producer for `query` (checked first). The fetch raises 55000 for a

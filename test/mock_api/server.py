@@ -102,6 +102,7 @@ CONTROL_KEYS = {
     "token_ttl": lambda v: _is_int(v) and v >= 1,
     "revision": _nonneg_int,
     "freeze_revision": lambda v: isinstance(v, bool),
+    "inactive_every": _nonneg_int,
 }
 
 
@@ -131,11 +132,13 @@ class MockState:
         with self.lock:
             self.faults: dict = {}
             self.revision = 0
+            self.fleet.set_inactive_every(0)
             self.requests = Counter({name: 0 for name in API_ENDPOINTS})
             self.pages = Counter()
             self.statuses = Counter()
             self.tokens_issued = 0
             self.data_usage_times: list[float] = []
+            self.last_query_body = None  # the raw body of the last data-usage query
             self.peak_in_flight = self.in_flight
             # The cached bodies stay valid (same fleet); only their counters restart.
             self.body_cache_hits = 0
@@ -154,6 +157,8 @@ class MockState:
                 elif key == "revision":
                     if value is not None:
                         self.revision = value
+                elif key == "inactive_every":
+                    self.fleet.set_inactive_every(value or 0)
                 elif value is None:
                     self.faults.pop(key, None)
                 elif key == "redirect":
@@ -198,6 +203,7 @@ class MockState:
                 "statuses": {str(s): n for s, n in sorted(self.statuses.items())},
                 "tokens_issued": self.tokens_issued,
                 "data_usage_times": list(self.data_usage_times),
+                "last_query_body": self.last_query_body,
                 "revision": self.revision,
                 "in_flight": self.in_flight,
                 "peak_in_flight": self.peak_in_flight,
@@ -586,11 +592,15 @@ class Handler(BaseHTTPRequestHandler):
         limit = self.int_param("limit", DEFAULT_LIMIT, minimum=1)
         if limit > MAX_LIMIT:
             raise ApiError(400, f"'limit' must be between 1 and {MAX_LIMIT}", ["limit"])
+        with self.state.lock:
+            self.state.last_query_body = self.body.decode("utf-8", "replace")
         body = self.json_body()
-        numbers = body.get("serviceLineNumbers")
-        if numbers is not None and not (
-            isinstance(numbers, list) and all(isinstance(n, str) for n in numbers)
-        ):
+        # A strict validator, as the V2 API's own: "all lines" is [] (or no member), never null.
+        numbers = body.get("serviceLineNumbers", [])
+        if numbers is None:
+            raise ApiError(422, "'serviceLineNumbers' must be an array of strings; null is not allowed",
+                           ["serviceLineNumbers"])
+        if not (isinstance(numbers, list) and all(isinstance(n, str) for n in numbers)):
             raise ApiError(400, "'serviceLineNumbers' must be a list of strings",
                            ["serviceLineNumbers"])
         previous = body.get("previousBillingCycles")
@@ -598,6 +608,18 @@ class Handler(BaseHTTPRequestHandler):
         if not _nonneg_int(previous):
             raise ApiError(400, "'previousBillingCycles' must be an integer >= 0",
                            ["previousBillingCycles"])
+        # The API's default is active lines only: a line deactivated mid-cycle is then left out.
+        active_only = body.get("activeServiceLinesOnly", True)
+        if not isinstance(active_only, bool):
+            raise ApiError(400, "'activeServiceLinesOnly' must be true or false", ["activeServiceLinesOnly"])
+        start_date = None
+        if body.get("queryStartDate") is not None:
+            try:
+                start_date = dt.datetime.fromisoformat(str(body["queryStartDate"]).replace("Z", "+00:00")).date()
+            except ValueError:
+                raise ApiError(400, "'queryStartDate' must be a date-time", ["queryStartDate"])
+            if start_date > self.state.fleet.today:
+                raise ApiError(422, "'queryStartDate' is in the future", ["queryStartDate"])
         self.inject_faults(page)
         if self.state.fault("invalid_envelope"):
             self.send_json(200, sd.error_envelope(error_message(422)))
@@ -607,15 +629,15 @@ class Handler(BaseHTTPRequestHandler):
         fleet = self.state.fleet
 
         def build() -> bytes:
-            body = fleet.query_results_json(page, limit, previous, numbers, revision)
+            body = fleet.query_results_json(page, limit, previous, numbers, revision, active_only, start_date)
             if duplicate:
                 payload = json.loads(body)
                 duplicate_v2_day(payload["content"]["results"])
                 body = json.dumps(payload, separators=(",", ":")).encode()
             return body
 
-        key = ("data_usage", page, limit, previous,
-               None if numbers is None else tuple(numbers), duplicate)
+        key = ("data_usage", page, limit, previous, tuple(numbers), duplicate, active_only, start_date,
+               fleet.inactive_every)
         self.send_payload(self.state.cached_body(key, revision, build), page, is_envelope=True)
 
     def handle_service_lines(self):

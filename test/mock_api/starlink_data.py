@@ -205,6 +205,9 @@ class Fleet:
         self.seed = seed
         self.today = today
         self.cycle_days = cycle_days
+        # Every k-th line (k > 0) was deactivated in the middle of its current billing cycle:
+        # no usage after that day, and left out of a query for active lines only.
+        self.inactive_every = 0
         self.lines = [self._make_line(i) for i in range(lines)]
         # (kind, line index, previous cycles | days) -> the line's serialised settled days
         # and the final values of its still-partial ones; filled lazily by the *_json
@@ -233,10 +236,28 @@ class Fleet:
             daily_mean_centi=int(limit_gb * 100 / 30 * (0.1 + 0.8 * rng.random())),
         )
 
+    def set_inactive_every(self, every: int) -> None:
+        if every != self.inactive_every:
+            self.inactive_every = every
+            self._templates.clear()
+
+    def is_active(self, line: ServiceLine) -> bool:
+        return not (self.inactive_every > 0 and line.index % self.inactive_every == self.inactive_every - 1)
+
+    def deactivated_on(self, line: ServiceLine) -> dt.date | None:
+        """The last day of an inactive line: halfway through its current cycle so far."""
+        if self.is_active(line):
+            return None
+        start = self.cycle_start(line, self.today)
+        return start + (self.today - start) // 2
+
     # ---- daily values -------------------------------------------------------------------
 
     def final_usage(self, line: ServiceLine, day: dt.date) -> Usage | None:
         """The settled value of a day, or None when the day has no usage (and is omitted)."""
+        last = self.deactivated_on(line)
+        if last is not None and day > last:
+            return None
         if day < line.active_from or day > self.today:
             return None
         rng = random.Random(f"{self.seed}:{line.index}:{day.toordinal()}")
@@ -320,11 +341,20 @@ class Fleet:
         stamp = dt.datetime.combine(self.today, dt.time(6)) + dt.timedelta(minutes=revision)
         return stamp.strftime("%Y-%m-%dT%H:%M:%SZ")
 
-    def _selected(self, service_line_numbers) -> list:
-        if service_line_numbers is None:
-            return self.lines
-        wanted = set(service_line_numbers)
-        return [line for line in self.lines if line.number in wanted]
+    def _selected(self, service_line_numbers, active_only: bool = False) -> list:
+        lines = self.lines
+        if service_line_numbers:  # None or []: every line
+            wanted = set(service_line_numbers)
+            lines = [line for line in lines if line.number in wanted]
+        if active_only:
+            lines = [line for line in lines if self.is_active(line)]
+        return lines
+
+    def cycles_since(self, line: ServiceLine, start: dt.date) -> int:
+        """previousBillingCycles equivalent of queryStartDate `start` for a line: the cycles
+        before the current one back to the one holding `start`."""
+        current = self.cycle_start(line, self.today)
+        return max(0, (current - self.cycle_start(line, start)).days // self.cycle_days)
 
     def query_results(
         self,
@@ -333,15 +363,18 @@ class Fleet:
         previous_billing_cycles: int,
         service_line_numbers=None,
         revision: int = 0,
+        active_only: bool = False,
+        start_date: dt.date | None = None,
     ) -> dict:
         """One page of POST /public/v2/data-usage/query. Unknown line numbers are ignored;
         result startDate/endDate span the returned cycles."""
         if page < 0 or limit < 1 or previous_billing_cycles < 0:
             raise ValueError("page >= 0, limit >= 1 and previous_billing_cycles >= 0 required")
-        selected = self._selected(service_line_numbers)
+        selected = self._selected(service_line_numbers, active_only)
         results = []
         for line in selected[page * limit : (page + 1) * limit]:
-            cycles = self.billing_cycles(line, previous_billing_cycles, revision)
+            previous = previous_billing_cycles if start_date is None else self.cycles_since(line, start_date)
+            cycles = self.billing_cycles(line, previous, revision)
             result = self._result_header(
                 line, cycles[0]["startDate"], cycles[-1]["endDate"], revision
             )
@@ -464,17 +497,24 @@ class Fleet:
         previous_billing_cycles: int,
         service_line_numbers=None,
         revision: int = 0,
+        active_only: bool = False,
+        start_date: dt.date | None = None,
     ) -> bytes:
-        """query_results() serialised compactly (UTF-8), without building the dicts."""
+        """query_results() serialised compactly (UTF-8), without building the dicts. With
+        `start_date` (queryStartDate) each line's cycles reach back to the one holding it."""
         if page < 0 or limit < 1 or previous_billing_cycles < 0:
             raise ValueError("page >= 0, limit >= 1 and previous_billing_cycles >= 0 required")
-        selected = self._selected(service_line_numbers)
+        selected = self._selected(service_line_numbers, active_only)
         last_updated = self._last_updated(revision)
+
+        def previous_of(line):
+            return previous_billing_cycles if start_date is None else self.cycles_since(line, start_date)
+
         results = ",".join(
             self._render_result(
                 self._template(
-                    ("v2", line.index, previous_billing_cycles),
-                    lambda line=line: self._result_template(line, previous_billing_cycles),
+                    ("v2", line.index, previous_of(line)),
+                    lambda line=line: self._result_template(line, previous_of(line)),
                 ),
                 last_updated,
                 revision,
@@ -534,8 +574,8 @@ class Fleet:
                         "addressReferenceId": line.address_reference_id,
                         "productReferenceId": line.product_id,
                         "startDate": iso_datetime(line.active_from),
-                        "endDate": None,
-                        "active": True,
+                        "endDate": iso_datetime(self.deactivated_on(line)) if not self.is_active(line) else None,
+                        "active": self.is_active(line),
                         "publicIp": line.public_ip,
                     }
                     for line in chunk

@@ -270,6 +270,49 @@ class MockApiTest(unittest.TestCase):
         self.assertEqual(content["totalCount"], 2)
         self.assertEqual([r["serviceLineNumber"] for r in content["results"]], wanted[:2])
 
+    def test_null_service_line_numbers_is_422(self):
+        # A strict validator: [] (or no member) is "all lines", null is refused.
+        self.assertEqual(self.query_ok(body={"serviceLineNumbers": []})["totalCount"], LINES)
+        self.assertErrorEnvelope(self.query(body={"serviceLineNumbers": None}), 422,
+                                 "'serviceLineNumbers' must be an array of strings; null is not allowed")
+
+    def test_inactive_lines_and_active_service_lines_only(self):
+        self.control(inactive_every=5, freeze_revision=True)
+        inactive = {sd.service_line_number(i) for i in range(LINES) if i % 5 == 4}
+        everything = self.query_ok(body={"serviceLineNumbers": [], "activeServiceLinesOnly": False})
+        self.assertEqual(everything["totalCount"], LINES)
+        by_default = self.query_ok(body={"serviceLineNumbers": []})
+        self.assertEqual(by_default["totalCount"], LINES - len(inactive), "the API's default: active lines only")
+        self.assertFalse(inactive & {r["serviceLineNumber"] for r in by_default["results"]})
+        # An inactive line has usage up to the middle of its current cycle, none after.
+        fleet = sd.Fleet(LINES, today=TODAY)
+        fleet.set_inactive_every(5)
+        for result in everything["results"]:
+            if result["serviceLineNumber"] not in inactive:
+                continue
+            line = fleet.lines[int(result["serviceLineNumber"].split("-")[-1])]
+            last = fleet.deactivated_on(line)
+            days = [d["date"][:10] for c in result["billingCycles"] for d in c["dailyDataUsage"]]
+            self.assertTrue(days and max(days) <= last.isoformat(), (days[-3:], last))
+            self.assertGreaterEqual(last, fleet.cycle_start(line, TODAY))
+        lines = self.request("GET", "/api/public/v2/service-lines?page=0",
+                             headers={"Authorization": f"Bearer {self.token()}"}).json()["content"]["results"]
+        self.assertEqual({l["serviceLineNumber"] for l in lines if not l["active"]}, inactive)
+
+    def test_query_start_date_reaches_back_to_its_cycle(self):
+        self.control(freeze_revision=True)
+        start = TODAY - dt.timedelta(days=365)
+        content = self.query_ok(body={"serviceLineNumbers": [], "queryStartDate": f"{start.isoformat()}T00:00:00Z",
+                                      "activeServiceLinesOnly": False})
+        for result in content["results"]:
+            first = dt.date.fromisoformat(result["billingCycles"][0]["startDate"][:10])
+            activated = dt.date.fromisoformat(result["servicePlan"]["activeFrom"][:10])
+            # The cycle holding `start`, unless the line was activated later.
+            self.assertTrue(first <= start < first + dt.timedelta(days=30) or first + dt.timedelta(days=30) > activated,
+                            (first, start, activated))
+        future = f"{(TODAY + dt.timedelta(days=1)).isoformat()}T00:00:00Z"
+        self.assertErrorEnvelope(self.query(body={"queryStartDate": future}), 422, "'queryStartDate' is in the future")
+
     def test_result_shape_and_totals(self):
         content = self.query_ok(body={"previousBillingCycles": 2})
         for result in content["results"]:

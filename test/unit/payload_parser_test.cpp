@@ -43,6 +43,8 @@ TEST(StarlinkParser, ReadsLinesMetadataAndDays) {
     EXPECT_EQ(p.lines[0].number, "AST-1");
     EXPECT_EQ(p.lines[0].account_number, "ACC-1");
     EXPECT_EQ(p.lines[0].usage_limit_gb, 1024.0);
+    EXPECT_EQ(p.lines[0].product_id, "p");
+    EXPECT_EQ(p.lines[0].opted_into_overage, std::nullopt) << "not in the plan";
     EXPECT_FALSE(p.lines[1].account_number);
     ASSERT_EQ(p.records.size(), 3u);
     EXPECT_EQ(p.records[0].line, 0u) << "line number after its days still binds them";
@@ -143,7 +145,8 @@ TEST(PayloadParser, PagesShareLinesAndCollapseAcrossPages) {
 
 TEST(StarlinkParser, ReadsBillingCyclesTheirTotalsAndListedDays) {
     ParsedPayload p = parse_payload(SourceKind::starlink, R"({"isValid": true, "content": {"results": [
-        {"serviceLineNumber": "A", "lastUpdated": "2025-10-21T06:00:00Z", "billingCycles": [
+        {"serviceLineNumber": "A", "lastUpdated": "2025-10-21T06:00:00Z",
+         "servicePlan": {"productId": "business-1tb", "isOptedIntoOverage": true}, "billingCycles": [
           {"startDate": "2025-09-15T00:00:00Z", "endDate": "2025-10-14T00:00:00Z",
            "dailyDataUsage": [{"date": "2025-10-02T00:00:00Z", "priorityGB": 1, "standardGB": 2},
                               {"date": "2025-09-20T00:00:00Z", "standardGB": 4},
@@ -155,6 +158,8 @@ TEST(StarlinkParser, ReadsBillingCyclesTheirTotalsAndListedDays) {
                                     {});
     ASSERT_EQ(p.lines.size(), 1u);
     EXPECT_EQ(p.lines[0].last_updated_day, parse_usage_date("2025-10-21").day);
+    EXPECT_EQ(p.lines[0].product_id, "business-1tb");
+    EXPECT_EQ(p.lines[0].opted_into_overage, true);
     ASSERT_EQ(p.cycles.size(), 2u) << "a cycle without valid dates is not recorded";
     const BillingCycle &first = p.cycles[0];
     EXPECT_EQ(first.line, 0u) << "bound to the line whose number came after the cycles";

@@ -32,13 +32,36 @@ ScriptedTransport fleet(int lines, int limit, int grow = 0) {
 } // namespace
 
 TEST(UsageFetch, PageRequestCarriesTheQuery) {
-    StarlinkQuery q{"https://api.test/api/", 250, 2, std::vector<std::string>{"AST-1"}};
+    StarlinkQuery q{"https://api.test/api/", 250, 2, std::vector<std::string>{"AST-1"}, {}, false};
     HttpRequest r = starlink_page_request(q, 3);
     EXPECT_EQ(r.method, "POST");
     EXPECT_EQ(r.url, "https://api.test/api/public/v2/data-usage/query?page=3&limit=250");
-    EXPECT_EQ(nlohmann::json::parse(r.body), nlohmann::json::parse(R"({"previousBillingCycles": 2, "serviceLineNumbers": ["AST-1"]})"));
+    // The exact bytes, in the order the API's own clients send the members.
+    EXPECT_EQ(r.body, R"({"serviceLineNumbers":["AST-1"],"previousBillingCycles":2,"activeServiceLinesOnly":false})");
     q.service_lines.reset();
-    EXPECT_TRUE(nlohmann::json::parse(starlink_page_request(q, 0).body)["serviceLineNumbers"].is_null());
+    q.active_service_lines_only = true;
+    EXPECT_EQ(starlink_page_request(q, 0).body,
+              R"({"serviceLineNumbers":[],"previousBillingCycles":2,"activeServiceLinesOnly":true})")
+        << "all lines: [], never null";
+    q.query_start_date = "2024-11-01";
+    q.active_service_lines_only = false;
+    EXPECT_EQ(starlink_page_request(q, 0).body,
+              R"({"serviceLineNumbers":[],"queryStartDate":"2024-11-01T00:00:00Z","activeServiceLinesOnly":false})")
+        << "a backfill sends queryStartDate instead of previousBillingCycles";
+}
+
+TEST(UsageFetch, TheRunLogsRecordOfALongQueryIsCut) {
+    StarlinkQuery q{"https://api.test/api", 250, 1, std::vector<std::string>{}, {}, false};
+    for (int i = 0; i < 200; ++i)
+        q.service_lines->push_back("AST-" + std::to_string(100000 + i));
+    const std::string record = starlink_request_record(q, 1000);
+    EXPECT_LE(record.size(), 1000u);
+    const nlohmann::json j = nlohmann::json::parse(record);
+    EXPECT_EQ(j["serviceLineNumbers"].size() + j["serviceLineNumbersOmitted"].get<std::size_t>(), 200u);
+    EXPECT_EQ(j["serviceLineNumbers"][0], "AST-100000");
+    EXPECT_GT(j["serviceLineNumbers"].size(), 50u) << "as many as fit";
+    q.service_lines->resize(3);
+    EXPECT_EQ(starlink_request_record(q, 1000), starlink_request_body(q)) << "a short one is the body itself";
 }
 
 TEST(UsageFetch, FetchesPageZeroThenTheRestConcurrently) {
@@ -51,7 +74,7 @@ TEST(UsageFetch, FetchesPageZeroThenTheRestConcurrently) {
     RateLimiter limiter(250);
     std::vector<long> pages;
     core::PayloadParser parser(core::SourceKind::starlink, {});
-    fetch_starlink_usage(runner, nullptr, limiter, StarlinkQuery{"http://api.test", 50, 2, {}},
+    fetch_starlink_usage(runner, nullptr, limiter, StarlinkQuery{"http://api.test", 50, 2, {}, {}, false},
                          [&](std::string_view body, const std::string &) {
                              core::PageInfo info = parser.add(body);
                              pages.push_back(static_cast<long>(*info.page_index));
@@ -73,7 +96,7 @@ TEST(UsageFetch, KeepsGoingWhenTheFleetGrew) {
     RateLimiter limiter(250);
     int delivered = 0;
     core::PayloadParser parser(core::SourceKind::starlink, {});
-    fetch_starlink_usage(runner, nullptr, limiter, StarlinkQuery{"http://api.test", 50, 1, {}},
+    fetch_starlink_usage(runner, nullptr, limiter, StarlinkQuery{"http://api.test", 50, 1, {}, {}, false},
                          [&](std::string_view body, const std::string &) {
                              ++delivered;
                              return parser.add(body);
@@ -88,7 +111,7 @@ TEST(UsageFetch, SinglePageWhenTheFirstIsTheLast) {
     RequestRunner runner(t, env, RunnerConfig{}, stats);
     RateLimiter limiter(250);
     int delivered = 0;
-    fetch_starlink_usage(runner, nullptr, limiter, StarlinkQuery{"http://api.test", 50, 1, {}},
+    fetch_starlink_usage(runner, nullptr, limiter, StarlinkQuery{"http://api.test", 50, 1, {}, {}, false},
                          [&](std::string_view, const std::string &where) {
                              ++delivered;
                              EXPECT_EQ(where, "POST http://api.test/public/v2/data-usage/query?page=0&limit=50");
@@ -114,7 +137,7 @@ TEST(UsageFetch, PagesAreParsedInPageOrderWhateverOrderTheyArrive) {
     RateLimiter limiter(250);
     std::vector<long> pages;
     core::PayloadParser parser(core::SourceKind::starlink, {});
-    fetch_starlink_usage(runner, nullptr, limiter, StarlinkQuery{"http://api.test", 50, 1, {}},
+    fetch_starlink_usage(runner, nullptr, limiter, StarlinkQuery{"http://api.test", 50, 1, {}, {}, false},
                          [&](std::string_view body, const std::string &) {
                              core::PageInfo info = parser.add(body);
                              pages.push_back(static_cast<long>(*info.page_index));
