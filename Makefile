@@ -24,7 +24,12 @@ PG_CONFIG ?= $(firstword $(wildcard /usr/lib/postgresql/15/bin/pg_config) pg_con
 # the version it is built for is the control file's default_version.
 EXTVERSION := $(shell sed -n "s/^default_version *= *'\(.*\)'/\1/p" usage_archive.control)
 PG_CPPFLAGS = -Isrc -DUSAGE_ARCHIVE_VERSION='"$(EXTVERSION)"'
-PG_CXXFLAGS = -std=c++17 -fvisibility=hidden -Wall -Wno-register -Wno-missing-field-initializers
+# Warnings are errors here as in the pure code (CMakeLists.txt). The server headers are
+# included as system headers (-isystem wins over PGXS's -I) so that their own unused
+# parameters do not count as ours; -Wregister and -Wmissing-field-initializers are the C
+# idioms of those headers' macros that C++17 warns about.
+PG_CXXFLAGS = -std=c++17 -fvisibility=hidden -Wall -Wextra -Werror -Wno-register -Wno-missing-field-initializers \
+              -isystem $(shell $(PG_CONFIG) --includedir-server)
 SHLIB_LINK = -lcurl -lstdc++
 
 # PGXS would also emit LLVM bitcode for JIT inlining, which needs clang; our functions are
@@ -46,6 +51,11 @@ all install installcheck:
 	@echo "or: sudo apt-get install postgresql-15 postgresql-server-dev-15" >&2
 	@exit 1
 endif
+
+# The pure code cannot include PostgreSQL headers: src/pure_code_guard comes first on its
+# include path and turns postgres.h (and c.h, postgres_fe.h, fmgr.h) into an #error, as in
+# CMakeLists.txt, which also proves it with a source that must not compile.
+$(PURE_SRCS:.cpp=.o): override CPPFLAGS := -Isrc/pure_code_guard $(CPPFLAGS)
 
 # A new default_version is a new USAGE_ARCHIVE_VERSION.
 src/pg/extension_version.o: usage_archive.control

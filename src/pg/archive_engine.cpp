@@ -129,7 +129,7 @@ void write_batch(WriteBatch &batch, const SourceConfig &source, std::int64_t run
                 counters.write_method = "copy";
             } else {
                 if (refusal)
-                    pg_call([refusal] { elog(DEBUG1, "usage_archive: inserting through SQL: %s", refusal); });
+                    pg_call([refusal]() noexcept { elog(DEBUG1, "usage_archive: inserting through SQL: %s", refusal); });
                 retry = sql_insert(batch, diff.fresh, run_id, table.has_rules, &counters.inserted);
                 for (std::size_t i : retry)
                     missed_as[i] = ItemState::fresh;
@@ -176,8 +176,7 @@ class ExclusiveRun {
     static inline std::string active_source_;
 };
 
-ArchiveResult run_archive(RunLog &log, const std::string &source_name, const char *entry_point,
-                          const PayloadProducer &produce) {
+ArchiveResult run_archive(RunLog &log, const std::string &source_name, const PayloadProducer &produce) {
     // Locked before it is read: the run sees the source as the last run of it left it.
     lock_source_for_archive(source_name);
     const SourceConfig source = load_source(source_name);
@@ -209,7 +208,7 @@ ArchiveResult run_archive(RunLog &log, const std::string &source_name, const cha
                        std::to_string(accounted) + " accounted for, " + std::to_string(counters.records) + " received");
     const std::string timings = timer.summary();
     const char *t = timings.c_str();
-    pg_call([run_id, t] { elog(DEBUG1, "usage_archive run " INT64_FORMAT ": %s", static_cast<int64>(run_id), t); });
+    pg_call([run_id, t]() noexcept { elog(DEBUG1, "usage_archive run " INT64_FORMAT ": %s", static_cast<int64>(run_id), t); });
     return ArchiveResult{run_id, counters};
 }
 
@@ -251,7 +250,7 @@ ArchiveResult archive_call(const std::string &source_for_log, const char *entry_
                            const std::function<ArchiveCall()> &read_arguments) {
     return logged_call(source_for_log, entry_point, [&](RunLog &log) {
         const ArchiveCall call = read_arguments();
-        return run_archive(log, call.source, entry_point, call.produce);
+        return run_archive(log, call.source, call.produce);
     });
 }
 

@@ -18,7 +18,7 @@ PayloadProducer parse_in_place(std::string_view payload, void *owned) {
         counters.payload_bytes = payload.size();
         parser.add(payload);
         if (owned)
-            pg_call([owned] { pfree(owned); });
+            pg_call([owned]() noexcept { pfree(owned); });
     };
 }
 
@@ -27,7 +27,7 @@ Datum archive_payload_text_body(FunctionCallInfo fcinfo) {
         ArchiveCall call{required_text_arg(fcinfo, 0, "source"), {}};
         if (PG_ARGISNULL(1))
             throw SqlError(ERRCODE_NULL_VALUE_NOT_ALLOWED, "payload must not be null");
-        text *payload = pg_call([fcinfo] { return PG_GETARG_TEXT_PP(1); });
+        text *payload = pg_call([fcinfo]() noexcept { return PG_GETARG_TEXT_PP(1); });
         void *owned = payload != reinterpret_cast<text *>(DatumGetPointer(PG_GETARG_DATUM(1))) ? payload : nullptr;
         call.produce = parse_in_place(std::string_view(VARDATA_ANY(payload), VARSIZE_ANY_EXHDR(payload)), owned);
         return call;
@@ -40,7 +40,7 @@ Datum archive_payload_jsonb_body(FunctionCallInfo fcinfo) {
         if (PG_ARGISNULL(1))
             throw SqlError(ERRCODE_NULL_VALUE_NOT_ALLOWED, "payload must not be null");
         // Rendered back to JSON text so both overloads go through the one streaming parser.
-        char *json = pg_call([fcinfo] {
+        char *json = pg_call([fcinfo]() noexcept {
             Jsonb *jb = PG_GETARG_JSONB_P(1);
             char *rendered = JsonbToCString(nullptr, &jb->root, VARSIZE(jb));
             if (jb != reinterpret_cast<Jsonb *>(DatumGetPointer(PG_GETARG_DATUM(1))))

@@ -186,14 +186,14 @@ ArchiveResult archive_records(RunLog &log, const RecordsCall &call) {
         bool is_null;
         const Datum d = spi_datum(0, column, &is_null);
         return is_null ? SpiArg{JSONBOID, 0, true}
-                       : jsonb_arg(pg_call([d] { return PointerGetDatum(PG_DETOAST_DATUM_COPY(d)); }));
+                       : jsonb_arg(pg_call([d]() noexcept { return PointerGetDatum(PG_DETOAST_DATUM_COPY(d)); }));
     };
     for (int round = 1;; ++round) {
         if (round > kMaxRounds)
             throw SqlError(ERRCODE_T_R_SERIALIZATION_FAILURE,
                            "could not archive: other sessions kept changing the same rows", {}, "Retry the call.");
         check_for_interrupts();
-        const SpiArg tolerance{NUMERICOID, pg_call([&call] {
+        const SpiArg tolerance{NUMERICOID, pg_call([&call]() noexcept {
                                    return DirectFunctionCall3(numeric_in, CStringGetDatum(call.tolerance.c_str()),
                                                               ObjectIdGetDatum(InvalidOid), Int32GetDatum(-1));
                                })};
@@ -233,7 +233,7 @@ Datum archive_records_body(FunctionCallInfo fcinfo) {
     std::string target_name;
     if (!PG_ARGISNULL(0)) {
         const Oid relid = PG_GETARG_OID(0);
-        const char *name = pg_call([relid] {
+        const char *name = pg_call([relid]() noexcept {
             const char *rel = get_rel_name(relid);
             return rel ? quote_qualified_identifier(get_namespace_name(get_rel_namespace(relid)), rel) : nullptr;
         });
@@ -245,11 +245,11 @@ Datum archive_records_body(FunctionCallInfo fcinfo) {
             throw SqlError(ERRCODE_NULL_VALUE_NOT_ALLOWED, "target, records, keys and tolerance must not be null");
         RecordsCall call;
         call.relid = PG_GETARG_OID(0);
-        call.records = pg_call([fcinfo] { return PointerGetDatum(PG_GETARG_JSONB_P(1)); });
+        call.records = pg_call([fcinfo]() noexcept { return PointerGetDatum(PG_GETARG_JSONB_P(1)); });
         call.key_names = *optional_text_array_arg(fcinfo, 2, "keys");
         if (call.key_names.empty())
             throw SqlError(ERRCODE_INVALID_PARAMETER_VALUE, "keys must name at least one column");
-        call.tolerance = pg_call([fcinfo] { return DatumGetCString(DirectFunctionCall1(numeric_out, PG_GETARG_DATUM(3))); });
+        call.tolerance = pg_call([fcinfo]() noexcept { return DatumGetCString(DirectFunctionCall1(numeric_out, PG_GETARG_DATUM(3))); });
         if (call.tolerance[0] == '-' || call.tolerance == "NaN")
             throw SqlError(ERRCODE_INVALID_PARAMETER_VALUE, "tolerance must be zero or more");
         return archive_records(log, call);

@@ -63,7 +63,7 @@ void requeue(const std::vector<std::int64_t> &jobs) {
 
 void announce_job_finished() {
     if (SharedState *shared = shared_state())
-        pg_call([shared] { ConditionVariableBroadcast(&shared->job_finished); });
+        pg_call([shared]() noexcept { ConditionVariableBroadcast(&shared->job_finished); });
 }
 
 void dispatch_async_jobs() {

@@ -31,7 +31,7 @@ void require_worker_database() {
         throw SqlError(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE, "async archive jobs need the background worker", {},
                        "Add usage_archive to shared_preload_libraries and restart the server.");
     const char *name = settings.database;
-    const Oid served = pg_call([name] { return name && name[0] ? get_database_oid(name, true) : InvalidOid; });
+    const Oid served = pg_call([name]() noexcept { return name && name[0] ? get_database_oid(name, true) : InvalidOid; });
     if (served != MyDatabaseId)
         throw SqlError(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE,
                        std::string("async archive jobs run in database \"") + (name ? name : "") +
@@ -57,7 +57,7 @@ Datum archive_usage_async_body(FunctionCallInfo fcinfo) {
         query.previous_billing_cycles = PG_GETARG_INT32(1);
     check_usage_query(query);
     query.service_lines = optional_text_array_arg(fcinfo, 2, "service_lines");
-    const char *role_name = pg_call([] { return GetUserNameFromId(GetUserId(), false); });
+    const char *role_name = pg_call([]() noexcept { return GetUserNameFromId(GetUserId(), false); });
     const std::string role(role_name);
     const Oid role_oid = GetUserId();
     std::int64_t job_id = 0;
@@ -87,7 +87,7 @@ Datum archive_usage_async_body(FunctionCallInfo fcinfo) {
     spi_finish();
     static bool callback_registered = false;
     if (!callback_registered) {
-        pg_call([] { RegisterXactCallback(wake_scheduler_at_commit, nullptr); });
+        pg_call([]() noexcept { RegisterXactCallback(wake_scheduler_at_commit, nullptr); });
         callback_registered = true;
     }
     wake_at_commit = true;
@@ -158,7 +158,7 @@ Datum wait_for_job_body(FunctionCallInfo fcinfo) {
     const TimestampTz deadline = TimestampTzPlusMilliseconds(GetCurrentTimestamp(), timeout_ms);
     SharedState *shared = shared_state();
     spi_connect();
-    pg_call([shared] { ConditionVariablePrepareToSleep(&shared->job_finished); });
+    pg_call([shared]() noexcept { ConditionVariablePrepareToSleep(&shared->job_finished); });
     struct SleepPrepared { // ConditionVariableCancelSleep only touches this process's state
         ~SleepPrepared() { ConditionVariableCancelSleep(); }
     } prepared;
@@ -187,7 +187,7 @@ Datum wait_for_job_body(FunctionCallInfo fcinfo) {
                            "Wait again, or cancel it with usage_archive.cancel_job().");
         // Woken when a job ends; the bound keeps a missed wake-up from costing more than 1 s.
         const long nap = std::min(left_ms, 1000L);
-        pg_call([shared, nap] {
+        pg_call([shared, nap]() noexcept {
             (void)ConditionVariableTimedSleep(&shared->job_finished, nap, PG_WAIT_EXTENSION);
             CHECK_FOR_INTERRUPTS();
         });
@@ -207,7 +207,7 @@ Datum cancel_job_body(FunctionCallInfo fcinfo) {
     const std::string owner_name = spi_text(0, 2);
     spi_free_result();
     // As pg_cancel_backend: the role that queued it, a member of that role, or a superuser.
-    if (!pg_call([owner] { return has_privs_of_role(GetUserId(), owner); }))
+    if (!pg_call([owner]() noexcept { return has_privs_of_role(GetUserId(), owner); }))
         throw SqlError(ERRCODE_INSUFFICIENT_PRIVILEGE, "permission denied to cancel async job " + std::to_string(job_id),
                        "Only roles with the privileges of role \"" + owner_name + "\", which queued it, may cancel it.");
     bool cancelled = false;

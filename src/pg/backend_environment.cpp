@@ -62,7 +62,7 @@ bool BackendEnvironment::should_abort() {
 
 void BackendEnvironment::sleep_ms(std::int64_t ms) {
     const long timeout = static_cast<long>(std::min<std::int64_t>(ms, 1000));
-    pg_call([timeout] {
+    pg_call([timeout]() noexcept {
         (void)WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH, timeout, PG_WAIT_EXTENSION);
         ResetLatch(MyLatch);
     });

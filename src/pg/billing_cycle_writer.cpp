@@ -16,7 +16,7 @@ namespace {
 
 // Today in UTC, as days since 2000-01-01: the API's days are UTC days.
 std::int32_t utc_today() {
-    const TimestampTz now = pg_call([] { return GetCurrentTransactionStartTimestamp(); });
+    const TimestampTz now = pg_call([]() noexcept { return GetCurrentTransactionStartTimestamp(); });
     return static_cast<std::int32_t>(now / USECS_PER_DAY - (now % USECS_PER_DAY < 0 ? 1 : 0));
 }
 

@@ -5,6 +5,7 @@
 #include "setting_scope.hpp"
 #include "settings.hpp"
 #include "sql_arrays.hpp"
+#include "subtransaction.hpp"
 
 #include "core/copy_binary_format.hpp"
 
@@ -104,13 +105,13 @@ extern "C" int read_copy_feed(void *outbuf, int, int maxread) noexcept {
 }
 
 Oid history_relid() {
-    return pg_call([] {
+    return pg_call([]() noexcept {
         return get_relname_relid("daily_usage_history", get_namespace_oid("usage_archive", false));
     });
 }
 
 std::uint64_t run_copy(Oid relid) {
-    return pg_call([relid] {
+    return pg_call([relid]() noexcept {
         Relation rel = table_open(relid, RowExclusiveLock);
         ParseState *pstate = make_parsestate(nullptr);
         // The range table entry and privilege check DoCopy() would make for COPY ... FROM.
@@ -151,7 +152,7 @@ HistoryTableTraits examine_history_table(LOCKMODE lockmode) {
     struct Check {
         bool relkind_ok, has_rules, rls, may_insert, citus, only_key_triggers;
     };
-    const Check c = pg_call([relid, lockmode] {
+    const Check c = pg_call([relid, lockmode]() noexcept {
         Relation rel = table_open(relid, lockmode);
         Check result;
         result.relkind_ok = rel->rd_rel->relkind == RELKIND_RELATION;
@@ -221,9 +222,9 @@ void lock_parent_lines(const WriteBatch &batch, const std::vector<std::size_t> &
 }
 
 std::uint64_t run_copy_without_row_triggers(Oid relid) {
-    const int nest_level = push_settings({{"session_replication_role", "replica"}}, PGC_SUSET);
-    const std::uint64_t inserted = run_copy(relid); // on an error the subtransaction's abort restores the role
-    pop_settings(nest_level);
+    SettingScope replica({{"session_replication_role", "replica"}}, PGC_SUSET);
+    const std::uint64_t inserted = run_copy(relid);
+    replica.end();
     return inserted;
 }
 
@@ -236,27 +237,19 @@ std::optional<std::uint64_t> copy_insert(const WriteBatch &batch, const std::vec
     feed->batch = &batch;
     feed->which = &which;
     feed->run_id = run_id;
-    CopyFeed *const outer_feed = active_feed;
 
-    MemoryContext caller_context = CurrentMemoryContext;
-    ResourceOwner caller_owner = CurrentResourceOwner;
-    auto leave_subtransaction = [&](bool commit) {
-        active_feed = outer_feed;
-        if (commit)
-            pg_call([] { ReleaseCurrentSubTransaction(); });
-        else
-            pg_call([] { RollbackAndReleaseCurrentSubTransaction(); });
-        MemoryContextSwitchTo(caller_context);
-        CurrentResourceOwner = caller_owner;
-    };
-    pg_call([] { BeginInternalSubTransaction(nullptr); });
-    MemoryContextSwitchTo(caller_context);
+    // The feed of an enclosing call, if any, is current again however this call ends.
+    struct RestoreFeed {
+        CopyFeed *outer;
+        ~RestoreFeed() { active_feed = outer; }
+    } restore_feed{active_feed};
+    InternalSubtransaction subtransaction;
     try {
         // The decision to use COPY was taken without a lasting lock; confirm it now that the
         // table is locked against new triggers, rules and policies until the run commits.
         const HistoryTableTraits now = examine_history_table(RowExclusiveLock);
         if (now.copy_refusal || now.only_service_line_key_triggers != traits.only_service_line_key_triggers) {
-            leave_subtransaction(false);
+            subtransaction.rollback();
             return std::nullopt;
         }
         active_feed = feed.get();
@@ -267,18 +260,15 @@ std::optional<std::uint64_t> copy_insert(const WriteBatch &batch, const std::vec
         } else {
             inserted = run_copy(relid);
         }
-        leave_subtransaction(true);
+        subtransaction.commit();
         return inserted;
     } catch (const PgError &e) {
-        leave_subtransaction(false);
-        if (e.sqlstate() == ERRCODE_UNIQUE_VIOLATION)
-            return std::nullopt;
-        throw;
-    } catch (...) {
-        // Whatever else left the subtransaction open (a foreign-key error of ours, bad_alloc)
-        // must not leave it to a caller's exception block to roll back.
-        leave_subtransaction(false);
-        throw;
+        // A key another session wrote meanwhile: the caller diffs again. Anything else goes on
+        // (the subtransaction's destructor rolls it back, once, on the way).
+        if (e.sqlstate() != ERRCODE_UNIQUE_VIOLATION)
+            throw;
+        subtransaction.rollback();
+        return std::nullopt;
     }
 }
 

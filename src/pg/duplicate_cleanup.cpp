@@ -91,7 +91,7 @@ Datum find_duplicates_body(FunctionCallInfo fcinfo) {
                             column_list(t.keys, "t.") + " HAVING pg_catalog.count(*) OPERATOR(pg_catalog.>) 1 "
                             "ORDER BY 2 DESC, 1";
     const std::uint64_t n = spi_execute(sql.c_str(), {});
-    pg_call([fcinfo, n] {
+    pg_call([fcinfo, n]() noexcept {
         InitMaterializedSRF(fcinfo, 0);
         ReturnSetInfo *rsinfo = reinterpret_cast<ReturnSetInfo *>(fcinfo->resultinfo);
         for (uint64 r = 0; r < n; ++r) {
@@ -191,7 +191,7 @@ std::uint64_t count_rows(const std::string &sql) {
 }
 
 SpiArg tid_array_arg(const ItemPointerData *tids, int n) {
-    return SpiArg{TIDARRAYOID, pg_call([tids, n] {
+    return SpiArg{TIDARRAYOID, pg_call([tids, n]() noexcept {
                       Datum *d = static_cast<Datum *>(palloc(sizeof(Datum) * (n > 0 ? n : 1)));
                       for (int i = 0; i < n; ++i)
                           d[i] = PointerGetDatum(&tids[i]);
@@ -206,7 +206,7 @@ std::uint64_t remove_batch(const Target &t, const Victims &v, std::size_t from, 
     const int n = static_cast<int>(to - from);
     std::vector<Oid> tables(v.tables.begin() + static_cast<std::ptrdiff_t>(from), v.tables.begin() + static_cast<std::ptrdiff_t>(to));
     const std::vector<SpiArg> args = {
-        SpiArg{OIDARRAYOID, pg_call([&tables, n] {
+        SpiArg{OIDARRAYOID, pg_call([&tables, n]() noexcept {
                    Datum *d = static_cast<Datum *>(palloc(sizeof(Datum) * (n > 0 ? n : 1)));
                    for (int i = 0; i < n; ++i)
                        d[i] = ObjectIdGetDatum(tables[i]);
@@ -250,7 +250,7 @@ void add_unique_constraint(const Target &t) {
         column_names += (column_names.empty() ? "" : "_") + k.name;
     const Oid relid = t.table.relid;
     const char *columns = column_names.c_str();
-    const char *name = pg_call([relid, columns] {
+    const char *name = pg_call([relid, columns]() noexcept {
         return quote_identifier(ChooseRelationName(get_rel_name(relid), columns, "key", get_rel_namespace(relid), true));
     });
     const std::string key_columns = column_list(t.keys, "");
@@ -295,7 +295,7 @@ Datum dedupe_body(FunctionCallInfo fcinfo) {
     if (dry_run) {
         removed = victims.tids.size();
     } else {
-        const char *role = pg_call([] { return GetUserNameFromId(GetUserId(), false); });
+        const char *role = pg_call([]() noexcept { return GetUserNameFromId(GetUserId(), false); });
         const std::string by(role);
         for (std::size_t at = 0; at < victims.tids.size(); at += kBatchRows) {
             check_for_interrupts();
@@ -305,13 +305,13 @@ Datum dedupe_body(FunctionCallInfo fcinfo) {
             if (unique_index_on(t.table.relid, t.keys).empty())
                 add_unique_constraint(t);
             else
-                pg_call([] { ereport(NOTICE, (errmsg("a unique index already covers the keys: no constraint added"))); });
+                pg_call([]() noexcept { ereport(NOTICE, (errmsg("a unique index already covers the keys: no constraint added"))); });
         }
     }
     const std::uint64_t total = count_rows("SELECT pg_catalog.count(*)" + from);
     const std::uint64_t kept = dry_run ? total - removed : total;
     spi_finish();
-    return pg_call([fcinfo, groups, removed, kept] {
+    return pg_call([fcinfo, groups, removed, kept]() noexcept {
         TupleDesc desc;
         if (get_call_result_type(fcinfo, nullptr, &desc) != TYPEFUNC_COMPOSITE)
             elog(ERROR, "usage_archive: dedupe must return a record");

@@ -14,7 +14,7 @@ Datum stats_datum(FunctionCallInfo fcinfo, const ArchiveResult &r) {
                        Int64GetDatum(static_cast<std::int64_t>(c.rejected)),
                        Int64GetDatum(static_cast<std::int64_t>(c.collapsed))};
     Datum *v = values;
-    return pg_call([fcinfo, v] {
+    return pg_call([fcinfo, v]() noexcept {
         TupleDesc desc;
         if (get_call_result_type(fcinfo, nullptr, &desc) != TYPEFUNC_COMPOSITE)
             elog(ERROR, "usage_archive: archive_stats return type expected");
@@ -27,7 +27,7 @@ Datum stats_datum(FunctionCallInfo fcinfo, const ArchiveResult &r) {
 std::string required_text_arg(FunctionCallInfo fcinfo, int n, const char *name) {
     if (PG_ARGISNULL(n))
         throw SqlError(ERRCODE_NULL_VALUE_NOT_ALLOWED, std::string(name) + " must not be null");
-    text *t = pg_call([fcinfo, n] { return PG_GETARG_TEXT_PP(n); });
+    text *t = pg_call([fcinfo, n]() noexcept { return PG_GETARG_TEXT_PP(n); });
     return std::string(VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t));
 }
 
@@ -38,7 +38,7 @@ std::optional<std::vector<std::string>> optional_text_array_arg(FunctionCallInfo
     bool *nulls;
     int count;
     int dimensions;
-    pg_call([fcinfo, n, &elements, &nulls, &count, &dimensions] {
+    pg_call([fcinfo, n, &elements, &nulls, &count, &dimensions]() noexcept {
         ArrayType *array = PG_GETARG_ARRAYTYPE_P(n);
         dimensions = ARR_NDIM(array);
         deconstruct_array(array, TEXTOID, -1, false, TYPALIGN_INT, &elements, &nulls, &count);

@@ -39,7 +39,7 @@ const char *sqlstate_of(const std::exception &e) noexcept {
 
 void check_for_interrupts() {
     if (INTERRUPTS_PENDING_CONDITION())
-        pg_call([] { CHECK_FOR_INTERRUPTS(); });
+        pg_call([]() noexcept { CHECK_FOR_INTERRUPTS(); });
 }
 
 Datum run_entry_point(FunctionCallInfo fcinfo, Datum (*body)(FunctionCallInfo)) {

@@ -4,7 +4,14 @@
 //    stack unwind, and only then raises the PostgreSQL error;
 //  * no PostgreSQL longjmp skips a C++ destructor: every call into PostgreSQL that can
 //    raise goes through pg_call(), which runs it under PG_TRY, copies the error, and rethrows
-//    it as a C++ PgError.
+//    it as a C++ PgError; its callable must be noexcept, which the compiler checks;
+//  * every cleanup happens exactly once, however the code ends: what a (sub)transaction
+//    rollback would also undo (a subtransaction, a GUC nest level, a cursor) is held by an
+//    RAII object (InternalSubtransaction, SettingScope, SpiCursor) that undoes it once, on
+//    the normal path explicitly and on an exception in its destructor, and that first checks
+//    the rollback has not undone it already (a double pop or release corrupts the caller's
+//    state). Destructors never throw: a cleanup that fails leaves it to the transaction's
+//    abort, which the error on its way out is about to cause anyway.
 #pragma once
 
 #include "pg_prelude.hpp"
@@ -46,7 +53,14 @@ class SqlError : public std::exception {
 // Runs fn, a call into PostgreSQL, so that an ereport(ERROR) inside it becomes a PgError.
 // fn must not create C++ objects with destructors: a longjmp out of it would skip them.
 // Keep it to plain PostgreSQL calls on plain values and pointers.
+//
+// fn must be declared noexcept (`[..]() noexcept { ... }`): a C++ exception leaving it
+// would unwind through PG_TRY's frame and leave PG_exception_stack pointing into a dead
+// stack frame, so the next ereport would jump into garbage. The compiler enforces it below;
+// test/compile_fail/ shows the error a throwing callable gets.
 template <typename Fn> auto pg_call(Fn &&fn) -> decltype(fn()) {
+    static_assert(std::is_nothrow_invocable_v<Fn &>,
+                  "pg_call: the callable must be noexcept (a C++ exception must not cross PG_TRY)");
     using Result = decltype(fn());
     if constexpr (std::is_void_v<Result>) {
         MemoryContext caller_context = CurrentMemoryContext;
@@ -66,7 +80,7 @@ template <typename Fn> auto pg_call(Fn &&fn) -> decltype(fn()) {
         static_assert(std::is_trivially_copyable_v<Result>, "pg_call returns plain values only");
         Result result{};
         Result *out = &result;
-        pg_call([&fn, out] { *out = fn(); });
+        pg_call([&fn, out]() noexcept { *out = fn(); });
         return result;
     }
 }

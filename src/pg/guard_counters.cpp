@@ -2,6 +2,7 @@
 
 #include "owner_rights.hpp"
 #include "spi_support.hpp"
+#include "subtransaction.hpp"
 
 #include <map>
 
@@ -77,28 +78,22 @@ extern "C" void flush_at_commit(XactEvent event, void *) {
     }
     if ((event != XACT_EVENT_PRE_COMMIT && event != XACT_EVENT_PRE_PREPARE) || pending.empty())
         return;
-    MemoryContext context = CurrentMemoryContext;
-    ResourceOwner owner = CurrentResourceOwner;
-    BeginInternalSubTransaction(nullptr);
-    PushActiveSnapshot(GetTransactionSnapshot());
+    // Called from PostgreSQL's commit, a C frame: nothing may be thrown out of here.
     bool flushed = true;
     try {
+        InternalSubtransaction subtransaction;
+        pg_call([]() noexcept { PushActiveSnapshot(GetTransactionSnapshot()); }); // popped below, or by the rollback
         for (auto it = pending.upper_bound(1); it != pending.end(); it = pending.erase(it)) // none left, normally
             for (const auto &[table, c] : it->second)
                 pending[1][table].add(c);
         flush();
-    } catch (const std::exception &) {
+        pg_call([]() noexcept { PopActiveSnapshot(); });
+        subtransaction.commit();
+    } catch (...) {
         flushed = false;
     }
-    PopActiveSnapshot();
-    if (flushed) {
-        ReleaseCurrentSubTransaction();
-    } else {
-        RollbackAndReleaseCurrentSubTransaction();
+    if (!flushed)
         ereport(WARNING, (errmsg("usage_archive: could not add to the guard's counters")));
-    }
-    MemoryContextSwitchTo(context);
-    CurrentResourceOwner = owner;
     pending.clear();
 }
 
@@ -106,7 +101,7 @@ extern "C" void flush_at_commit(XactEvent event, void *) {
 
 void count_guarded(Oid table, bool inserted, bool converted_to_update, bool suppressed) {
     if (!callback_registered) {
-        pg_call([] {
+        pg_call([]() noexcept {
             RegisterXactCallback(flush_at_commit, nullptr);
             RegisterSubXactCallback(follow_subtransactions, nullptr);
         });

@@ -108,7 +108,7 @@ void free_plans(GuardPlan &plan) {
     if (plan.update)
         spi_free_saved_plan(plan.update);
     if (plan.tolerance)
-        pg_call([&plan] { pfree(DatumGetPointer(plan.tolerance)); });
+        pg_call([&plan]() noexcept { pfree(DatumGetPointer(plan.tolerance)); });
     plan.lookup = plan.update = nullptr;
     plan.tolerance = 0;
 }
@@ -117,7 +117,7 @@ void free_plans(GuardPlan &plan) {
 // ancestor when relid is a partition (a partitioned table's trigger is cloned onto each).
 Oid protected_table_of(Oid relid) {
     std::vector<Oid> candidates = {relid};
-    pg_call([relid, &candidates] {
+    pg_call([relid, &candidates]() noexcept {
         if (!get_rel_relispartition(relid))
             return;
         List *ancestors = get_partition_ancestors(relid); // the parent first
@@ -142,7 +142,7 @@ ProbeIndex find_probe_index(Relation rel, const std::vector<AttrNumber> &key_att
         return {};
     const AttrNumber *attnos = key_attnos.data();
     const Oid *types = key_types.data();
-    return pg_call([rel, nkeys, attnos, types] {
+    return pg_call([rel, nkeys, attnos, types]() noexcept {
         ProbeIndex found;
         List *indexes = RelationGetIndexList(rel);
         ListCell *lc;
@@ -208,9 +208,9 @@ void build(GuardPlan &plan, Relation rel) {
         FmgrInfo hash;
         hash.fn_oid = InvalidOid;
         const Oid type = k.type;
-        const Oid hash_proc = pg_call([type] { return lookup_type_cache(type, TYPECACHE_HASH_PROC)->hash_proc; });
+        const Oid hash_proc = pg_call([type]() noexcept { return lookup_type_cache(type, TYPECACHE_HASH_PROC)->hash_proc; });
         if (OidIsValid(hash_proc))
-            pg_call([&hash, hash_proc] { fmgr_info_cxt(hash_proc, &hash, TopMemoryContext); });
+            pg_call([&hash, hash_proc]() noexcept { fmgr_info_cxt(hash_proc, &hash, TopMemoryContext); });
         plan.key_hashes.push_back(hash);
     }
     const std::string tolerance_param = "$" + std::to_string(keys.size() + compare.size() + 1);
@@ -242,7 +242,7 @@ void build(GuardPlan &plan, Relation rel) {
         plan.probe = ProbeIndex{};
     const std::string tolerance = config.tolerance;
     const char *tol = tolerance.c_str();
-    plan.tolerance = pg_call([tol] {
+    plan.tolerance = pg_call([tol]() noexcept {
         MemoryContext old = MemoryContextSwitchTo(TopMemoryContext);
         Datum d = DirectFunctionCall3(numeric_in, CStringGetDatum(tol), ObjectIdGetDatum(InvalidOid), Int32GetDatum(-1));
         MemoryContextSwitchTo(old);
@@ -253,7 +253,7 @@ void build(GuardPlan &plan, Relation rel) {
 // The plan for the relation the trigger fires on, built on first use and after a change.
 GuardPlan &plan_for(Relation rel) {
     if (!invalidation_registered) {
-        pg_call([] { CacheRegisterRelcacheCallback(forget_guard_plans, 0); });
+        pg_call([]() noexcept { CacheRegisterRelcacheCallback(forget_guard_plans, 0); });
         invalidation_registered = true;
     }
     const Oid relid = RelationGetRelid(rel);
@@ -331,7 +331,7 @@ extern "C" void release_at_transaction_end(XactEvent event, void *) {
 }
 
 int trigger_depth() {
-    return pg_call([] {
+    return pg_call([]() noexcept {
         LOCAL_FCINFO(call, 0);
         InitFunctionCallInfoData(*call, nullptr, 0, InvalidOid, nullptr, nullptr);
         return DatumGetInt32(pg_trigger_depth(call));
@@ -340,10 +340,10 @@ int trigger_depth() {
 
 void release_finished_rows(int depth) {
     if (!release_callback_registered) {
-        pg_call([] { RegisterXactCallback(release_at_transaction_end, nullptr); });
+        pg_call([]() noexcept { RegisterXactCallback(release_at_transaction_end, nullptr); });
         release_callback_registered = true;
     }
-    pg_call([depth] { release_key_locks(depth); });
+    pg_call([depth]() noexcept { release_key_locks(depth); });
 }
 
 // Serializes sessions inserting the same key of the same table. The lock tag's last field
@@ -356,7 +356,7 @@ LOCKTAG lock_key(const GuardPlan &plan, const Datum *keys, bool session_lock) {
         const Datum key = keys[i];
         const Oid collation = plan.key_collations[i];
         const Oid type = plan.key_types[i];
-        const std::uint32_t h = pg_call([fn, key, collation, type] {
+        const std::uint32_t h = pg_call([fn, key, collation, type]() noexcept {
             if (OidIsValid(fn->fn_oid))
                 return DatumGetUInt32(FunctionCall1Coll(const_cast<FmgrInfo *>(fn), collation, key));
             Oid output;
@@ -369,7 +369,7 @@ LOCKTAG lock_key(const GuardPlan &plan, const Datum *keys, bool session_lock) {
     }
     LOCKTAG tag;
     SET_LOCKTAG_ADVISORY(tag, MyDatabaseId, plan.root, hash, 7);
-    pg_call([&tag, session_lock] { (void)LockAcquire(&tag, ExclusiveLock, session_lock, false); });
+    pg_call([&tag, session_lock]() noexcept { (void)LockAcquire(&tag, ExclusiveLock, session_lock, false); });
     return tag;
 }
 
@@ -381,7 +381,7 @@ enum class Unseen { nothing, waited, committed };
 
 Unseen key_taken_unseen(const GuardPlan &plan, Relation heap, const Datum *keys) {
     const ProbeIndex *probe = &plan.probe;
-    return pg_call([probe, heap, keys] {
+    return pg_call([probe, heap, keys]() noexcept {
         ScanKeyData scan_keys[INDEX_MAX_KEYS];
         for (int i = 0; i < probe->nkeys; ++i)
             ScanKeyEntryInitialize(&scan_keys[i], 0, static_cast<AttrNumber>(i + 1), BTEqualStrategyNumber, InvalidOid,
@@ -448,7 +448,7 @@ Outcome guard_row(GuardPlan &plan, Relation rel, HeapTuple row, int depth) {
             spi_free_result();
             // REPEATABLE READ and SERIALIZABLE: a row committed after the transaction's
             // snapshot can never be seen, nor updated; inserting would duplicate it.
-            const bool snapshot_fixed = pg_call([] { return IsolationUsesXactSnapshot(); });
+            const bool snapshot_fixed = pg_call([]() noexcept { return IsolationUsesXactSnapshot(); });
             if (probed) {
                 const Unseen unseen = key_taken_unseen(plan, rel, values.data());
                 if (unseen == Unseen::nothing)

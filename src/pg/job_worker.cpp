@@ -35,7 +35,7 @@ std::optional<std::vector<std::string>> text_array_column(std::uint64_t row, int
     Datum *elements;
     bool *nulls;
     int count;
-    pg_call([d, &elements, &nulls, &count] {
+    pg_call([d, &elements, &nulls, &count]() noexcept {
         deconstruct_array(DatumGetArrayTypeP(d), TEXTOID, -1, false, TYPALIGN_INT, &elements, &nulls, &count);
     });
     std::vector<std::string> out;
@@ -70,7 +70,7 @@ std::optional<JobSpec> take_job(std::int64_t job_id) {
 // The job's run as its role: the same privilege checks as calling archive_usage directly.
 void run_as(const JobSpec &spec, std::int64_t job_id) {
     const Oid role = spec.role;
-    const bool exists = pg_call([role] { return OidIsValid(role) && SearchSysCacheExists1(AUTHOID, ObjectIdGetDatum(role)); });
+    const bool exists = pg_call([role]() noexcept { return OidIsValid(role) && SearchSysCacheExists1(AUTHOID, ObjectIdGetDatum(role)); });
     if (!exists)
         throw SqlError(ERRCODE_UNDEFINED_OBJECT, "the role that queued the job no longer exists");
     Oid saved_user;
@@ -86,11 +86,11 @@ void run_as(const JobSpec &spec, std::int64_t job_id) {
     spi_free_result();
     if (!may_execute)
         throw SqlError(ERRCODE_INSUFFICIENT_PRIVILEGE, "permission denied for function archive_usage");
-    const int nest_level = push_settings({{"search_path", "pg_catalog, pg_temp"}});
+    SettingScope settings({{"search_path", "pg_catalog, pg_temp"}});
     const ArchiveResult result = archive_call(spec.source, "archive_usage_async", [&spec] {
         return ArchiveCall{spec.source, usage_fetch_producer(spec.query)};
     });
-    pop_settings(nest_level);
+    settings.end();
     SetUserIdAndSecContext(saved_user, saved_context);
     spi_execute("UPDATE usage_archive.jobs SET state = 'succeeded', finished_at = pg_catalog.now(), run_id = $2 "
                 "WHERE job_id = $1",

@@ -90,7 +90,7 @@ bool numeric_to_milli(Datum value, core::MilliGb *out) {
     bool ok = false;
     std::int64_t result = 0;
     std::int64_t *result_ptr = &result;
-    ok = pg_call([value, result_ptr] {
+    ok = pg_call([value, result_ptr]() noexcept {
         Numeric n = DatumGetNumeric(value);
         if (numeric_is_nan(n) || numeric_is_inf(n))
             return false;

@@ -10,7 +10,7 @@ extern "C" {
 namespace usage_archive::pg {
 
 Oid relation_owner(Oid relid) {
-    return pg_call([relid] {
+    return pg_call([relid]() noexcept {
         HeapTuple tuple = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
         if (!HeapTupleIsValid(tuple))
             elog(ERROR, "usage_archive: relation %u is missing", relid);
@@ -21,9 +21,9 @@ Oid relation_owner(Oid relid) {
 }
 
 Oid table_owner(const char *schema, const char *table) {
-    const Oid relid = pg_call([schema, table] { return get_relname_relid(table, get_namespace_oid(schema, false)); });
+    const Oid relid = pg_call([schema, table]() noexcept { return get_relname_relid(table, get_namespace_oid(schema, false)); });
     if (!OidIsValid(relid))
-        pg_call([schema, table] { elog(ERROR, "usage_archive: table %s.%s is missing", schema, table); });
+        pg_call([schema, table]() noexcept { elog(ERROR, "usage_archive: table %s.%s is missing", schema, table); });
     return relation_owner(relid);
 }
 

@@ -19,17 +19,17 @@ template <typename Fn> void with_rights_of(Oid role, Fn fn) {
     GetUserIdAndSecContext(&caller, &context);
     // No function or operator the caller defined may be picked up with these rights; the
     // statements also qualify their operators, as PostgreSQL's RI checks do.
-    const int nest_level = push_settings({{"search_path", "pg_catalog, pg_temp"}});
+    SettingScope settings({{"search_path", "pg_catalog, pg_temp"}});
     // SECURITY_RESTRICTED_OPERATION: nothing the caller controls runs with these rights.
     SetUserIdAndSecContext(role, context | SECURITY_LOCAL_USERID_CHANGE | SECURITY_RESTRICTED_OPERATION);
     try {
         fn();
     } catch (...) {
         SetUserIdAndSecContext(caller, context);
-        throw; // the aborting (sub)transaction ends the search_path setting
+        throw;
     }
     SetUserIdAndSecContext(caller, context);
-    pop_settings(nest_level);
+    settings.end();
 }
 
 // with_rights_of for a saved plan whose SQL names every object and operator with its schema:

@@ -25,7 +25,7 @@ namespace {
 // run when it looks the key up.
 constexpr const char *kTriggerName = "~usage_archive_guard";
 
-std::string trigger_name() { return pg_call([] { return quote_identifier(kTriggerName); }); }
+std::string trigger_name() { return pg_call([]() noexcept { return quote_identifier(kTriggerName); }); }
 
 std::string joined(const std::vector<TargetColumn> &columns) {
     std::string out;
@@ -70,7 +70,7 @@ Datum protect_body(FunctionCallInfo fcinfo) {
     const std::vector<std::string> key_names = *optional_text_array_arg(fcinfo, 1, "keys");
     if (key_names.empty())
         throw SqlError(ERRCODE_INVALID_PARAMETER_VALUE, "keys must name at least one column");
-    const char *tolerance = pg_call([fcinfo] { return DatumGetCString(DirectFunctionCall1(numeric_out, PG_GETARG_DATUM(2))); });
+    const char *tolerance = pg_call([fcinfo]() noexcept { return DatumGetCString(DirectFunctionCall1(numeric_out, PG_GETARG_DATUM(2))); });
     if (tolerance[0] == '-' || std::strcmp(tolerance, "NaN") == 0)
         throw SqlError(ERRCODE_INVALID_PARAMETER_VALUE, "tolerance must be zero or more");
     const std::optional<std::vector<std::string>> compare_names = optional_text_array_arg(fcinfo, 3, "compare");
@@ -78,7 +78,7 @@ Datum protect_body(FunctionCallInfo fcinfo) {
     spi_connect();
     require_current_sql_objects();
     const TargetTable table = describe_table(relid);
-    const char *parent = pg_call([relid] {
+    const char *parent = pg_call([relid]() noexcept {
         if (!get_rel_relispartition(relid))
             return static_cast<const char *>(nullptr);
         return static_cast<const char *>(get_rel_name(get_partition_parent(relid, false)));
@@ -109,7 +109,7 @@ Datum protect_body(FunctionCallInfo fcinfo) {
                  " FOR EACH ROW EXECUTE FUNCTION usage_archive.enforce_unique()")
                     .c_str(),
                 {});
-    const char *role = pg_call([] { return GetUserNameFromId(GetUserId(), false); });
+    const char *role = pg_call([]() noexcept { return GetUserNameFromId(GetUserId(), false); });
     const std::string by(role);
     const std::string tol(tolerance);
     with_owner_rights("usage_archive_private", "protections", [&] {
@@ -137,7 +137,7 @@ Datum protect_body(FunctionCallInfo fcinfo) {
                                  "duplicates.";
         const char *m = message.c_str();
         const char *h = hint.c_str();
-        pg_call([m, h] { ereport(WARNING, (errmsg("%s", m), errhint("%s", h))); });
+        pg_call([m, h]() noexcept { ereport(WARNING, (errmsg("%s", m), errhint("%s", h))); });
     }
     spi_finish();
     PG_RETURN_VOID();
@@ -162,7 +162,7 @@ Datum unprotect_body(FunctionCallInfo fcinfo) {
     if (removed == 0) {
         const std::string message = "table " + table.qualified + " was not protected";
         const char *m = message.c_str();
-        pg_call([m] { ereport(NOTICE, (errmsg("%s", m))); });
+        pg_call([m]() noexcept { ereport(NOTICE, (errmsg("%s", m))); });
     }
     spi_finish();
     PG_RETURN_VOID();

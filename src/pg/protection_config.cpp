@@ -24,7 +24,7 @@ std::optional<ProtectionConfig> find_protection(Oid table) {
 ProtectionConfig load_protection(Oid table) {
     std::optional<ProtectionConfig> config = find_protection(table);
     if (!config) {
-        const char *name = pg_call([table] { return get_rel_name(table); });
+        const char *name = pg_call([table]() noexcept { return get_rel_name(table); });
         throw SqlError(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE,
                        std::string("table \"") + (name ? name : "?") + "\" has usage_archive's guard trigger but is not "
                        "registered as protected",

@@ -25,7 +25,7 @@ namespace {
 
 // A JSON string literal of `text`.
 std::string json_text(const std::string &text) {
-    const char *quoted = pg_call([&text] {
+    const char *quoted = pg_call([&text]() noexcept {
         StringInfoData buf;
         initStringInfo(&buf);
         escape_json(&buf, text.c_str());
@@ -207,7 +207,7 @@ void duplicate_keys(QualityFindings &out, const std::optional<std::string> &sour
     });
     for (const Target &t : targets) {
         const Oid relid = t.relid;
-        if (!pg_call([relid] { return pg_class_aclcheck(relid, GetUserId(), ACL_SELECT) == ACLCHECK_OK; }))
+        if (!pg_call([relid]() noexcept { return pg_class_aclcheck(relid, GetUserId(), ACL_SELECT) == ACLCHECK_OK; }))
             continue;
         const TargetTable table = describe_table(relid);
         std::vector<TargetColumn> keys;

@@ -8,13 +8,13 @@ extern "C" {
 namespace usage_archive::pg {
 
 QualityFindings::QualityFindings(FunctionCallInfo fcinfo) : fcinfo_(fcinfo) {
-    pg_call([fcinfo] { InitMaterializedSRF(fcinfo, 0); });
+    pg_call([fcinfo]() noexcept { InitMaterializedSRF(fcinfo, 0); });
 }
 
 void QualityFindings::add_rows_of(const char *sql, const std::vector<SpiArg> &args) {
     const std::uint64_t n = spi_execute(sql, args);
     FunctionCallInfo fcinfo = fcinfo_;
-    pg_call([fcinfo, n] {
+    pg_call([fcinfo, n]() noexcept {
         ReturnSetInfo *rsinfo = reinterpret_cast<ReturnSetInfo *>(fcinfo->resultinfo);
         if (SPI_tuptable->tupdesc->natts != rsinfo->setDesc->natts)
             elog(ERROR, "usage_archive: a data-quality check returned %d columns", SPI_tuptable->tupdesc->natts);
@@ -39,7 +39,7 @@ void QualityFindings::add(const Finding &f) {
     const bool has_start = f.period_start.has_value(), has_end = f.period_end.has_value();
     const std::int32_t start = f.period_start.value_or(0), end = f.period_end.value_or(0);
     const char *check_name = f.check_name, *severity = f.severity;
-    pg_call([=] {
+    pg_call([=]() noexcept {
         ReturnSetInfo *rsinfo = reinterpret_cast<ReturnSetInfo *>(fcinfo->resultinfo);
         auto numeric = [](const char *text) {
             return DirectFunctionCall3(numeric_in, CStringGetDatum(text), ObjectIdGetDatum(InvalidOid), Int32GetDatum(-1));

@@ -55,7 +55,7 @@ std::vector<SpiArg> run_counter_args(const RunCounters &c) {
 RunLog::RunLog(const std::string &source, const char *entry_point)
     : source_(source), entry_point_(entry_point) {
     // The invoking role, named before any statement runs as the owner.
-    const char *role = pg_call([] { return GetUserNameFromId(GetUserId(), false); });
+    const char *role = pg_call([]() noexcept { return GetUserNameFromId(GetUserId(), false); });
     invoked_by_ = role;
     run_id_ = next_run_id();
     last_started_run_id = run_id_;
@@ -71,7 +71,7 @@ RunLog::RunLog(const std::string &source, const char *entry_point)
 
 void RunLog::record_refused_call(const std::string &source, const char *entry_point, const char *sqlstate,
                                  const char *message) {
-    const char *role = pg_call([] { return GetUserNameFromId(GetUserId(), false); });
+    const char *role = pg_call([]() noexcept { return GetUserNameFromId(GetUserId(), false); });
     const std::int64_t run_id = next_run_id();
     const int slot = claim_run_slot(run_id, source, entry_point, role);
     if (slot >= 0)

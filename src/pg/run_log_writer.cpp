@@ -76,7 +76,7 @@ void write_failed_row(const SlotCopy &c) {
 void write_run_log() {
     SharedState *shared = shared_state();
     std::vector<SlotCopy> starts, failures;
-    pg_call([] { LWLockAcquire(shared_state()->lock, LW_EXCLUSIVE); });
+    pg_call([]() noexcept { LWLockAcquire(shared_state()->lock, LW_EXCLUSIVE); });
     for (int i = 0; i < shared->slot_count; ++i) {
         RunSlot &s = shared->slots[i];
         if (s.start == SlotStart::free || s.database != MyDatabaseId)
@@ -97,7 +97,7 @@ void write_run_log() {
         for (const SlotCopy &c : failures)
             write_failed_row(c);
     });
-    pg_call([] { LWLockAcquire(shared_state()->lock, LW_EXCLUSIVE); });
+    pg_call([]() noexcept { LWLockAcquire(shared_state()->lock, LW_EXCLUSIVE); });
     for (const SlotCopy &c : starts) {
         RunSlot &s = shared->slots[c.slot];
         if (s.run_id == c.run_id && s.start == SlotStart::inserting)
@@ -110,13 +110,13 @@ void write_run_log() {
                 s.start = SlotStart::free;
         }
     LWLockRelease(shared->lock);
-    pg_call([shared] { ConditionVariableBroadcast(&shared->slot_changed); });
+    pg_call([shared]() noexcept { ConditionVariableBroadcast(&shared->slot_changed); });
 }
 
 void settle_ended_runs(bool after_start) {
     SharedState *shared = shared_state();
     std::vector<std::int64_t> in_progress;
-    pg_call([] { LWLockAcquire(shared_state()->lock, LW_SHARED); });
+    pg_call([]() noexcept { LWLockAcquire(shared_state()->lock, LW_SHARED); });
     for (int i = 0; i < shared->slot_count; ++i)
         if (shared->slots[i].start != SlotStart::free)
             in_progress.push_back(shared->slots[i].run_id);
@@ -136,7 +136,7 @@ void settle_ended_runs(bool after_start) {
             {int8_array_arg(in_progress), timestamptz_arg(cycle_start)});
     });
     if (after_start && settled > 0)
-        pg_call([settled] {
+        pg_call([settled]() noexcept {
             ereport(LOG, (errmsg("usage_archive: settled " UINT64_FORMAT " archive runs left running by an earlier "
                                  "server or session",
                                  static_cast<uint64>(settled))));

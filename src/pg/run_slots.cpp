@@ -107,10 +107,10 @@ int claim_run_slot(std::int64_t run_id, const std::string &source, const char *e
     SharedState *shared = shared_state();
     if (!shared || source.size() >= kSlotSourceBytes)
         return -1;
-    const std::uint64_t xid = pg_call([] { return U64FromFullTransactionId(GetTopFullTransactionId()); });
+    const std::uint64_t xid = pg_call([]() noexcept { return U64FromFullTransactionId(GetTopFullTransactionId()); });
     int claimed = -1;
     bool served = false;
-    pg_call([&] {
+    pg_call([&]() noexcept {
         LWLockAcquire(shared->lock, LW_EXCLUSIVE);
         served = scheduler_serves_this_database(shared);
         for (int i = 0; served && i < shared->slot_count; ++i) {
@@ -138,7 +138,7 @@ int claim_run_slot(std::int64_t run_id, const std::string &source, const char *e
         return -1; // no worker here: the caller's transaction logs the call
     if (claimed < 0) {
         const int slots = shared->slot_count;
-        pg_call([run_id, slots] {
+        pg_call([run_id, slots]() noexcept {
             ereport(WARNING, (errmsg("usage_archive: all %d run log slots are in use: run " INT64_FORMAT
                                      " is logged in the caller's transaction only",
                                      slots, static_cast<int64>(run_id)),
@@ -149,7 +149,7 @@ int claim_run_slot(std::int64_t run_id, const std::string &source, const char *e
         return -1;
     }
     if (!exit_callback_registered) {
-        pg_call([] { before_shmem_exit(fail_active_slot_on_exit, 0); });
+        pg_call([]() noexcept { before_shmem_exit(fail_active_slot_on_exit, 0); });
         exit_callback_registered = true;
     }
     remember_active(claimed, run_id);
@@ -161,7 +161,7 @@ bool await_running_row(int slot, std::int64_t run_id) {
     SharedState *shared = shared_state();
     const TimestampTz deadline = TimestampTzPlusMilliseconds(GetCurrentTimestamp(), kWorkerAnswerMs);
     bool logged = false;
-    pg_call([shared, slot, run_id, deadline, &logged] {
+    pg_call([shared, slot, run_id, deadline, &logged]() noexcept {
         ConditionVariablePrepareToSleep(&shared->slot_changed);
         for (;;) {
             LWLockAcquire(shared->lock, LW_EXCLUSIVE);
@@ -184,7 +184,7 @@ bool await_running_row(int slot, std::int64_t run_id) {
         ConditionVariableCancelSleep();
     });
     if (!logged)
-        pg_call([run_id] {
+        pg_call([run_id]() noexcept {
             ereport(WARNING, (errmsg("usage_archive: the background worker did not log run " INT64_FORMAT
                                      " in time: the run is logged in the caller's transaction only",
                                      static_cast<int64>(run_id)),
@@ -195,7 +195,7 @@ bool await_running_row(int slot, std::int64_t run_id) {
 
 void release_run_slot(int slot, std::int64_t run_id) {
     SharedState *shared = shared_state();
-    pg_call([shared, slot, run_id] {
+    pg_call([shared, slot, run_id]() noexcept {
         LWLockAcquire(shared->lock, LW_EXCLUSIVE);
         RunSlot &s = shared->slots[slot];
         if (same_run(s, run_id))

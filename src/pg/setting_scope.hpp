@@ -1,6 +1,8 @@
 // Settings for a stretch of statements, the way a function's SET clause works: pushed on a
-// new GUC nest level, popped afterwards. If an error ends the stretch early, the aborting
-// (sub)transaction pops them.
+// new GUC nest level when the scope begins, popped exactly once when it ends, however it
+// ends. When a (sub)transaction rollback has already popped the level (an error that
+// aborted the transaction the scope began in), the scope leaves it alone: popping a level
+// twice would corrupt the GUC stack of whoever comes next.
 #pragma once
 
 #include "pg_prelude.hpp"
@@ -18,9 +20,22 @@ struct SettingValue {
     const char *value;
 };
 
-// Returns the nest level to pass to pop_settings. `context` is the privilege the change is
-// made with (PGC_SUSET for a superuser-only setting the extension itself needs changed).
-int push_settings(std::initializer_list<SettingValue> values, GucContext context = PGC_USERSET);
-void pop_settings(int nest_level);
+class SettingScope {
+  public:
+    // `context` is the privilege the change is made with (PGC_SUSET for a superuser-only
+    // setting the extension itself needs changed).
+    explicit SettingScope(std::initializer_list<SettingValue> values, GucContext context = PGC_USERSET);
+    ~SettingScope();
+    SettingScope(const SettingScope &) = delete;
+    SettingScope &operator=(const SettingScope &) = delete;
+
+    // Pops now (raises PgError if that fails); the destructor then does nothing.
+    void end();
+
+  private:
+    int guc_level_;
+    int transaction_level_; // the (sub)transaction whose rollback would pop guc_level_
+    bool pushed_ = true;
+};
 
 } // namespace usage_archive::pg

@@ -25,7 +25,7 @@ class SharedRequestBudget : public http::RequestBudget {
         const char *name = source_.c_str();
         const int limit = per_minute_;
         bool found = false;
-        pg_call([&] {
+        pg_call([&]() noexcept {
             const TimestampTz now = GetCurrentTimestamp();
             LWLockAcquire(shared->lock, LW_EXCLUSIVE);
             BudgetEntry *entry = nullptr, *spare = nullptr;

@@ -13,7 +13,7 @@ namespace {
 
 Datum text_result(const std::string &value) {
     const char *c = value.c_str();
-    return pg_call([c] { return PointerGetDatum(cstring_to_text(c)); });
+    return pg_call([c]() noexcept { return PointerGetDatum(cstring_to_text(c)); });
 }
 
 Datum url_problem_body(FunctionCallInfo fcinfo) {

@@ -7,14 +7,14 @@ extern "C" {
 namespace usage_archive::pg {
 
 void spi_connect() {
-    pg_call([] {
+    pg_call([]() noexcept {
         if (SPI_connect() != SPI_OK_CONNECT)
             elog(ERROR, "usage_archive: SPI_connect failed");
     });
 }
 
 void spi_finish() {
-    pg_call([] { SPI_finish(); });
+    pg_call([]() noexcept { SPI_finish(); });
 }
 
 namespace {
@@ -42,9 +42,9 @@ Portal spi_open_cursor(const char *sql, const std::vector<SpiArg> &args, CursorS
     char *nl = p.nulls.data();
     if (snapshot == CursorSnapshot::statement)
         // read_only false: a fresh snapshot that sees what this run and committed runs wrote.
-        return pg_call([=] { return SPI_cursor_open_with_args(nullptr, sql, n, t, v, nl, false, 0); });
+        return pg_call([=]() noexcept { return SPI_cursor_open_with_args(nullptr, sql, n, t, v, nl, false, 0); });
     // read_only true: the portal keeps the active snapshot, here the latest one.
-    return pg_call([=] {
+    return pg_call([=]() noexcept {
         CommandCounterIncrement();
         PushActiveSnapshot(GetLatestSnapshot());
         Portal portal = SPI_cursor_open_with_args(nullptr, sql, n, t, v, nl, true, 0);
@@ -54,18 +54,41 @@ Portal spi_open_cursor(const char *sql, const std::vector<SpiArg> &args, CursorS
 }
 
 std::uint64_t spi_fetch(Portal portal, long rows) {
-    return pg_call([=] {
+    return pg_call([=]() noexcept {
         SPI_cursor_fetch(portal, true, rows);
         return SPI_processed;
     });
 }
 
 void spi_close_cursor(Portal portal) {
-    pg_call([=] { SPI_cursor_close(portal); });
+    pg_call([=]() noexcept { SPI_cursor_close(portal); });
+}
+
+SpiCursor::SpiCursor(const char *sql, const std::vector<SpiArg> &args, CursorSnapshot snapshot)
+    : portal_(spi_open_cursor(sql, args, snapshot)), name_(portal_->name) {}
+
+void SpiCursor::close() {
+    if (!open_)
+        return;
+    open_ = false;
+    const char *name = name_.c_str();
+    pg_call([name]() noexcept {
+        if (Portal portal = SPI_cursor_find(name))
+            SPI_cursor_close(portal);
+    });
+}
+
+SpiCursor::~SpiCursor() {
+    try {
+        close();
+    } catch (...) {
+        // Closing failed: the error on its way out aborts the transaction, which drops the
+        // portal.
+    }
 }
 
 void spi_free_result() {
-    pg_call([] {
+    pg_call([]() noexcept {
         if (SPI_tuptable) {
             SPI_freetuptable(SPI_tuptable);
             SPI_tuptable = nullptr;
@@ -77,7 +100,7 @@ SPIPlanPtr spi_saved_plan(const std::string &sql, const std::vector<Oid> &types)
     const char *text = sql.c_str();
     const int n = static_cast<int>(types.size());
     Oid *argtypes = const_cast<Oid *>(types.data());
-    return pg_call([text, n, argtypes] {
+    return pg_call([text, n, argtypes]() noexcept {
         SPIPlanPtr p = SPI_prepare(text, n, argtypes);
         if (!p)
             elog(ERROR, "usage_archive: could not prepare %s: %s", text, SPI_result_code_string(SPI_result));
@@ -88,11 +111,11 @@ SPIPlanPtr spi_saved_plan(const std::string &sql, const std::vector<Oid> &types)
 }
 
 void spi_free_saved_plan(SPIPlanPtr plan) {
-    pg_call([plan] { SPI_freeplan(plan); });
+    pg_call([plan]() noexcept { SPI_freeplan(plan); });
 }
 
 std::uint64_t spi_execute_saved(SPIPlanPtr plan, Datum *values, const char *nulls, int expected) {
-    return pg_call([plan, values, nulls, expected] {
+    return pg_call([plan, values, nulls, expected]() noexcept {
         const int rc = SPI_execute_plan(plan, values, nulls, false, 0);
         if (rc != expected)
             elog(ERROR, "usage_archive: a prepared statement failed (%s)", SPI_result_code_string(rc));
@@ -109,7 +132,7 @@ std::vector<std::string> spi_text_array(std::uint64_t row, int column) {
     Datum *elements;
     bool *nulls;
     int count;
-    pg_call([d, &elements, &nulls, &count] {
+    pg_call([d, &elements, &nulls, &count]() noexcept {
         deconstruct_array(DatumGetArrayTypeP(d), TEXTOID, -1, false, TYPALIGN_INT, &elements, &nulls, &count);
         for (int i = 0; i < count; ++i)
             if (!nulls[i])
@@ -124,7 +147,7 @@ std::vector<std::string> spi_text_array(std::uint64_t row, int column) {
 }
 
 std::uint64_t spi_query_saved_latest(SPIPlanPtr plan, Datum *values, const char *nulls) {
-    return pg_call([plan, values, nulls] {
+    return pg_call([plan, values, nulls]() noexcept {
         CommandCounterIncrement();
         const int rc = SPI_execute_snapshot(plan, values, nulls, GetLatestSnapshot(), InvalidSnapshot, false, false, 0);
         if (rc != SPI_OK_SELECT)
@@ -139,7 +162,7 @@ std::uint64_t spi_execute(const char *sql, const std::vector<SpiArg> &args) {
     Oid *t = p.types.data();
     Datum *v = p.values.data();
     char *nl = p.nulls.data();
-    return pg_call([=] {
+    return pg_call([=]() noexcept {
         int rc = SPI_execute_with_args(sql, n, t, v, nl, false, 0);
         if (rc < 0)
             elog(ERROR, "usage_archive: SPI failed (%s) for: %s", SPI_result_code_string(rc), sql);
@@ -177,7 +200,7 @@ std::string spi_text(std::uint64_t row, int column, bool *is_null) {
         *is_null = null_value;
     if (null_value)
         return {};
-    char *c = pg_call([d] { return text_to_cstring(DatumGetTextPP(d)); });
+    char *c = pg_call([d]() noexcept { return text_to_cstring(DatumGetTextPP(d)); });
     std::string out(c);
     pfree(c);
     return out;
@@ -185,7 +208,7 @@ std::string spi_text(std::uint64_t row, int column, bool *is_null) {
 
 SpiArg text_arg(const std::string &value) {
     const char *c = value.c_str();
-    return SpiArg{TEXTOID, pg_call([c] { return PointerGetDatum(cstring_to_text(c)); })};
+    return SpiArg{TEXTOID, pg_call([c]() noexcept { return PointerGetDatum(cstring_to_text(c)); })};
 }
 
 SpiArg int8_arg(std::int64_t value) { return SpiArg{INT8OID, Int64GetDatum(value)}; }

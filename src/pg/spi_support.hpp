@@ -84,26 +84,46 @@ void spi_close_cursor(Portal portal);
 template <typename Fn> void with_index_lookups(Fn fn) {
     // JIT too: with stale statistics these statements look expensive, and compiling them
     // would cost more than running them.
-    const int nest_level = push_settings(
+    SettingScope settings(
         {{"enable_hashjoin", "off"}, {"enable_mergejoin", "off"}, {"enable_seqscan", "off"}, {"jit", "off"}});
     fn();
-    pop_settings(nest_level);
+    settings.end();
 }
+
+// An open cursor, closed exactly once: by close(), or by the destructor when an error ends
+// the loop early. A rollback that ended the (sub)transaction has already dropped the portal
+// with it; the cursor is then looked up by name and left alone if it is gone, never closed
+// through a dangling pointer.
+class SpiCursor {
+  public:
+    SpiCursor(const char *sql, const std::vector<SpiArg> &args, CursorSnapshot snapshot);
+    ~SpiCursor();
+    SpiCursor(const SpiCursor &) = delete;
+    SpiCursor &operator=(const SpiCursor &) = delete;
+
+    std::uint64_t fetch(long rows) { return spi_fetch(portal_, rows); }
+    void close();
+
+  private:
+    Portal portal_;
+    std::string name_;
+    bool open_ = true;
+};
 
 template <typename Each>
 void spi_for_each_batch(const char *sql, const std::vector<SpiArg> &args, long rows_per_fetch, Each each,
                         CursorSnapshot snapshot) {
-    Portal portal = spi_open_cursor(sql, args, snapshot);
+    SpiCursor cursor(sql, args, snapshot);
     for (;;) {
         check_for_interrupts();
-        const std::uint64_t rows = spi_fetch(portal, rows_per_fetch);
+        const std::uint64_t rows = cursor.fetch(rows_per_fetch);
         if (rows == 0)
             break;
         each(rows);
         spi_free_result();
     }
     spi_free_result();
-    spi_close_cursor(portal);
+    cursor.close();
 }
 
 } // namespace usage_archive::pg

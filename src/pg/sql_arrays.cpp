@@ -11,7 +11,7 @@ namespace {
 // Builds the array in the current memory context. `fill` fills datums/nulls; it runs
 // inside pg_call because building elements (numeric, text) allocates.
 template <typename Fill> SpiArg build_array(Oid array_type, Oid element_type, int n, Fill fill) {
-    Datum array = pg_call([&] {
+    Datum array = pg_call([&]() noexcept {
         int16 len;
         bool byval;
         char align;

@@ -66,7 +66,7 @@ std::vector<SpiArg> correction_columns(std::uint64_t rows) {
 
 void run_chunks_planned(const char *sql, const WriteBatch &batch, const std::vector<std::size_t> &which,
                         std::int64_t run_id, bool audited, std::uint64_t *written, std::vector<std::size_t> &missed) {
-    MemoryContext chunk_context = pg_call([] {
+    MemoryContext chunk_context = pg_call([]() noexcept {
         return AllocSetContextCreate(CurrentMemoryContext, "usage_archive write chunk", ALLOCSET_DEFAULT_SIZES);
     });
     for (std::size_t from = 0; from < which.size(); from += kChunkRows) {
@@ -76,7 +76,7 @@ void run_chunks_planned(const char *sql, const WriteBatch &batch, const std::vec
         std::vector<SpiArg> args = chunk_args(batch, which, from, to);
         args.push_back(int8_arg(run_id));
         const std::uint64_t rows = spi_execute(sql, args);
-        std::unordered_set<std::uint64_t> done;
+        std::unordered_set<ItemKey, ItemKeyHash> done;
         done.reserve(rows);
         for (std::uint64_t r = 0; r < rows; ++r) {
             bool is_null;
@@ -95,7 +95,7 @@ void run_chunks_planned(const char *sql, const WriteBatch &batch, const std::vec
                 missed.push_back(which[k]);
         }
     }
-    pg_call([chunk_context] { MemoryContextDelete(chunk_context); });
+    pg_call([chunk_context]() noexcept { MemoryContextDelete(chunk_context); });
 }
 
 // Runs `sql` over `which` a chunk at a time; the statement returns (service_line_id,

@@ -24,19 +24,19 @@ namespace usage_archive::pg {
 namespace {
 
 std::string quoted_identifier(const char *name) {
-    const char *q = pg_call([name] { return quote_identifier(name); });
+    const char *q = pg_call([name]() noexcept { return quote_identifier(name); });
     return q;
 }
 
 // OPERATOR(schema.=) of the type's default equality; empty when it has none.
 std::string equality_operator(Oid type) {
-    const Oid op = pg_call([type] { return lookup_type_cache(type, TYPECACHE_EQ_OPR)->eq_opr; });
+    const Oid op = pg_call([type]() noexcept { return lookup_type_cache(type, TYPECACHE_EQ_OPR)->eq_opr; });
     if (!OidIsValid(op))
         return {};
     struct Named {
         const char *schema, *name;
     };
-    const Named n = pg_call([op] {
+    const Named n = pg_call([op]() noexcept {
         HeapTuple tuple = SearchSysCache1(OPEROID, ObjectIdGetDatum(op));
         if (!HeapTupleIsValid(tuple))
             elog(ERROR, "usage_archive: operator %u is missing", op);
@@ -64,14 +64,14 @@ const TargetColumn *TargetTable::find(const std::string &name) const {
 
 TargetTable describe_table(Oid relid) {
     TargetTable table{relid, {}, {}, 0, {}};
-    if (!pg_call([relid] { return SearchSysCacheExists1(RELOID, ObjectIdGetDatum(relid)); }))
+    if (!pg_call([relid]() noexcept { return SearchSysCacheExists1(RELOID, ObjectIdGetDatum(relid)); }))
         throw SqlError(ERRCODE_UNDEFINED_TABLE, "relation with OID " + std::to_string(relid) + " does not exist");
     struct Raw {
         char relkind;
         const char *schema, *name;
         int natts;
     };
-    const Raw raw = pg_call([relid] {
+    const Raw raw = pg_call([relid]() noexcept {
         Relation rel = relation_open(relid, AccessShareLock);
         Raw r{rel->rd_rel->relkind, get_namespace_name(RelationGetNamespace(rel)), pstrdup(RelationGetRelationName(rel)),
               RelationGetDescr(rel)->natts};
@@ -91,7 +91,7 @@ TargetTable describe_table(Oid relid) {
             bool generated, filled_by_table;
             const char *type_name;
         };
-        const Attr a = pg_call([relid, i] {
+        const Attr a = pg_call([relid, i]() noexcept {
             HeapTuple tuple = SearchSysCache2(ATTNUM, ObjectIdGetDatum(relid), Int16GetDatum(i));
             Attr out{true, nullptr, InvalidOid, InvalidOid, false, false, nullptr};
             if (HeapTupleIsValid(tuple)) {
@@ -167,7 +167,7 @@ std::string differs_sql(const TargetColumn &c, const std::string &left, const st
 std::string key_json_sql(const std::vector<TargetColumn> &columns, const std::string &prefix) {
     std::string out = "pg_catalog.jsonb_build_object(";
     for (std::size_t i = 0; i < columns.size(); ++i) {
-        const char *literal = pg_call([&columns, i] { return quote_literal_cstr(columns[i].name.c_str()); });
+        const char *literal = pg_call([&columns, i]() noexcept { return quote_literal_cstr(columns[i].name.c_str()); });
         out += (i ? ", " : "") + std::string(literal) + ", " + prefix + columns[i].quoted;
     }
     return out + ")";

@@ -45,7 +45,7 @@ std::vector<Target> registered_targets() {
 }
 
 std::string quoted(const std::string &identifier) {
-    const char *q = pg_call([&identifier] { return quote_identifier(identifier.c_str()); });
+    const char *q = pg_call([&identifier]() noexcept { return quote_identifier(identifier.c_str()); });
     return q;
 }
 
@@ -79,7 +79,7 @@ void sweep(const Target &t) {
         for (const std::string &k : t.keys) {
             const std::string q = quoted(k);
             columns += (columns.empty() ? "" : ", ") + q;
-            const char *literal = pg_call([&k] { return quote_literal_cstr(k.c_str()); });
+            const char *literal = pg_call([&k]() noexcept { return quote_literal_cstr(k.c_str()); });
             pairs += std::string(pairs.empty() ? "" : ", ") + literal + ", " + q;
         }
         const std::string scan = "SELECT pg_catalog.jsonb_build_object(" + pairs + ")::text, pg_catalog.count(*) FROM " +
@@ -123,7 +123,7 @@ void start_due_sweep() {
         return;
     if (running_sweep) {
         pid_t pid;
-        if (pg_call([&pid] { return GetBackgroundWorkerPid(running_sweep, &pid); }) != BGWH_STOPPED)
+        if (pg_call([&pid]() noexcept { return GetBackgroundWorkerPid(running_sweep, &pid); }) != BGWH_STOPPED)
             return;
         pfree(running_sweep);
         running_sweep = nullptr;

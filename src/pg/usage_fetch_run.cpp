@@ -167,7 +167,7 @@ void check_usage_query(const UsageQuery &query) {
         throw SqlError(ERRCODE_INVALID_PARAMETER_VALUE,
                        "previous_billing_cycles must be between 0 and " + std::to_string(kMaxPreviousCycles));
     if (query.since) {
-        const TimestampTz now = pg_call([] { return GetCurrentTransactionStartTimestamp(); });
+        const TimestampTz now = pg_call([]() noexcept { return GetCurrentTransactionStartTimestamp(); });
         if (*query.since > static_cast<std::int32_t>(now / USECS_PER_DAY) || *query.since < 0)
             throw SqlError(ERRCODE_INVALID_PARAMETER_VALUE,
                            "since must be a day between 2000-01-01 and today, not " + core::format_date(*query.since));

@@ -28,7 +28,7 @@ Oid served_database_oid() {
     const char *name = settings.database;
     if (!name || !name[0])
         return InvalidOid;
-    return pg_call([name] {
+    return pg_call([name]() noexcept {
         SetCurrentStatementStartTimestamp();
         StartTransactionCommand();
         (void)GetTransactionSnapshot();
@@ -52,7 +52,7 @@ Oid served_database_oid() {
 
 bool still_running(BackgroundWorkerHandle *handle) {
     pid_t pid;
-    return handle && pg_call([handle, &pid] { return GetBackgroundWorkerPid(handle, &pid); }) != BGWH_STOPPED;
+    return handle && pg_call([handle, &pid]() noexcept { return GetBackgroundWorkerPid(handle, &pid); }) != BGWH_STOPPED;
 }
 
 void launcher_loop() {
@@ -65,12 +65,12 @@ void launcher_loop() {
             scheduler = nullptr;
         if (scheduler && scheduler_database != database) {
             // usage_archive.database changed: the old scheduler leaves its database.
-            pg_call([scheduler] { TerminateBackgroundWorker(scheduler); });
+            pg_call([scheduler]() noexcept { TerminateBackgroundWorker(scheduler); });
             scheduler = nullptr;
         }
         if (!OidIsValid(database) && !reported_missing) {
             const char *name = settings.database;
-            pg_call([name] {
+            pg_call([name]() noexcept {
                 ereport(LOG, (errmsg("usage_archive: database \"%s\" (usage_archive.database) does not exist; the "
                                      "background worker waits for it",
                                      name)));

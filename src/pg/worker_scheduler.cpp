@@ -33,7 +33,7 @@ bool extension_ready(bool *reported) {
     }
     if (!version.empty() && !*reported) {
         const char *v = version.c_str();
-        pg_call([v] {
+        pg_call([v]() noexcept {
             ereport(LOG, (errmsg("usage_archive: the extension in this database is version %s, the library %s: the "
                                  "background worker waits for ALTER EXTENSION usage_archive UPDATE",
                                  v, kLibraryVersion)));

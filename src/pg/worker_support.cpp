@@ -27,20 +27,20 @@ bool shutdown_requested() {
     check_for_interrupts();
     if (ConfigReloadPending) {
         ConfigReloadPending = false;
-        pg_call([] { ProcessConfigFile(PGC_SIGHUP); });
+        pg_call([]() noexcept { ProcessConfigFile(PGC_SIGHUP); });
     }
     return ShutdownRequestPending;
 }
 
 void sleep_on_latch(long ms) {
-    pg_call([ms] {
+    pg_call([ms]() noexcept {
         (void)WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH, ms, PG_WAIT_EXTENSION);
         ResetLatch(MyLatch);
     });
 }
 
 bool in_worker_transaction(const char *activity, const std::function<void()> &fn, WorkerError *error) {
-    pg_call([activity] {
+    pg_call([activity]() noexcept {
         SetCurrentStatementStartTimestamp();
         StartTransactionCommand();
         PushActiveSnapshot(GetTransactionSnapshot());
@@ -50,7 +50,7 @@ bool in_worker_transaction(const char *activity, const std::function<void()> &fn
         spi_connect();
         fn();
         spi_finish();
-        pg_call([] {
+        pg_call([]() noexcept {
             PopActiveSnapshot();
             CommitTransactionCommand();
             pgstat_report_stat(false);
@@ -63,7 +63,7 @@ bool in_worker_transaction(const char *activity, const std::function<void()> &fn
             *error = WorkerError{sqlstate_of(e), message};
         const char *m = message.c_str();
         // The worker goes on with its next round; what failed is in the server log.
-        pg_call([activity, m] {
+        pg_call([activity, m]() noexcept {
             AbortCurrentTransaction();
             pgstat_report_activity(STATE_IDLE, nullptr);
             ereport(LOG, (errmsg("usage_archive: %s failed: %s", activity, m)));
@@ -91,7 +91,7 @@ void run_worker_body(const char *process, const std::function<void()> &body) {
     } catch (const std::exception &e) {
         const std::string message = e.what();
         const char *m = message.c_str();
-        pg_call([process, m] { ereport(LOG, (errmsg("%s: %s", process, m))); });
+        pg_call([process, m]() noexcept { ereport(LOG, (errmsg("%s: %s", process, m))); });
     }
 }
 
@@ -102,9 +102,9 @@ BackgroundWorkerHandle *start_worker(const char *type, const char *name, const c
     std::memcpy(worker.bgw_extra, &database, sizeof database);
     worker.bgw_notify_pid = MyProcPid; // our latch is set when it starts and when it stops
     BackgroundWorkerHandle *handle = nullptr;
-    const bool started = pg_call([&worker, &handle] { return RegisterDynamicBackgroundWorker(&worker, &handle); });
+    const bool started = pg_call([&worker, &handle]() noexcept { return RegisterDynamicBackgroundWorker(&worker, &handle); });
     if (!started) {
-        pg_call([type] {
+        pg_call([type]() noexcept {
             ereport(LOG, (errmsg("usage_archive: could not start a \"%s\" worker: no background worker slot is free",
                                  type),
                           errhint("Raise max_worker_processes.")));

@@ -5,7 +5,9 @@
 #include "core/tolerance.hpp"
 #include "core/usage_record.hpp"
 
+#include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <vector>
 
 namespace usage_archive::pg {
@@ -23,15 +25,32 @@ struct WriteItem {
     const core::UsageRecord *record;
 };
 
-// Sort key matching the primary key's order; days since 2000 stay below 2^17 for the
-// supported years, line ids below 2^40.
-inline std::uint64_t item_key(std::int64_t line_id, std::int32_t day) {
-    return (static_cast<std::uint64_t>(line_id) << 20) | static_cast<std::uint32_t>(day);
-}
+// The primary key of daily_usage_history, (service_line_id, usage_date), in its order. A
+// pair rather than one packed integer: the identity column accepts any bigint id (explicit
+// ids too) and a packed key would let two keys collide and miscount or skip a write.
+struct ItemKey {
+    std::int64_t line_id;
+    std::int32_t day;
+
+    friend bool operator<(const ItemKey &a, const ItemKey &b) {
+        return a.line_id != b.line_id ? a.line_id < b.line_id : a.day < b.day;
+    }
+    friend bool operator==(const ItemKey &a, const ItemKey &b) { return a.line_id == b.line_id && a.day == b.day; }
+};
+
+struct ItemKeyHash {
+    std::size_t operator()(const ItemKey &k) const noexcept {
+        // Fibonacci hashing of the id spreads consecutive ids; the day is mixed in whole.
+        return std::hash<std::uint64_t>{}((static_cast<std::uint64_t>(k.line_id) * 0x9E3779B97F4A7C15ull) ^
+                                          static_cast<std::uint32_t>(k.day));
+    }
+};
+
+inline ItemKey item_key(std::int64_t line_id, std::int32_t day) { return ItemKey{line_id, day}; }
 
 struct WriteBatch {
     std::vector<WriteItem> items; // sorted by item_key
-    std::vector<std::uint64_t> keys;
+    std::vector<ItemKey> keys;
 
     // Index of the item with this key, or -1.
     std::ptrdiff_t find(std::int64_t line_id, std::int32_t day) const;
