@@ -2,6 +2,8 @@
 #   make demo    install what is missing, build, install, archive a sample twice on a throwaway cluster
 #   make test    everything: unit (ctest), regress (pg_regress), isolation, TAP (prove)
 #   make bench   the benchmark suite (bench/RESULTS.md)
+#   make fuzz    the libFuzzer targets, FUZZ_SECONDS each
+#   make test-valgrind   the regression suite against a server under valgrind memcheck
 
 EXTENSION = usage_archive
 MODULE_big = usage_archive
@@ -13,7 +15,7 @@ OBJS = $(PURE_SRCS:.cpp=.o) $(PG_SRCS:.cpp=.o)
 
 DATA = $(sort $(wildcard src/sql/usage_archive--*.sql))
 
-REGRESS = setup archive_simple archive_starlink counters bad_input zero_write write_paths privileges http_archive search_path nested_runs credentials grant_role legacy_guard archive_records suppressed_rows data_quality api_requests
+REGRESS = setup archive_simple archive_starlink counters bad_input zero_write write_paths privileges http_archive search_path nested_runs credentials grant_role legacy_guard archive_records suppressed_rows data_quality api_requests large_ids
 REGRESS_OPTS = --load-extension=usage_archive --dbname=usage_archive_regress
 ISOLATION = concurrent_archive isolation_levels guard_concurrency dedupe_concurrency
 ISOLATION_OPTS = --inputdir=test/isolation --outputdir=test/isolation --load-extension=usage_archive
@@ -60,7 +62,7 @@ $(PURE_SRCS:.cpp=.o): override CPPFLAGS := -Isrc/pure_code_guard $(CPPFLAGS)
 # A new default_version is a new USAGE_ARCHIVE_VERSION.
 src/pg/extension_version.o: usage_archive.control
 
-.PHONY: deps unit test demo bench
+.PHONY: deps unit test demo bench fuzz test-valgrind
 
 deps:
 	@scripts/ensure-deps.sh
@@ -78,3 +80,12 @@ demo:
 
 bench:
 	@scripts/bench.sh "$(BENCH_SIZES)"
+
+# libFuzzer targets (test/fuzz), FUZZ_SECONDS each (make test runs them for 30 s).
+FUZZ_SECONDS ?= 60
+fuzz:
+	@scripts/fuzz.sh "$(FUZZ_SECONDS)"
+
+# The regression suite against a server running under valgrind memcheck (slow: not in make test).
+test-valgrind:
+	@scripts/test-valgrind.sh

@@ -37,6 +37,14 @@ build_and_install() {
     fi
 }
 
+# The pure core and its unit tests built with clang under AddressSanitizer and
+# UndefinedBehaviorSanitizer, with the libFuzzer targets (build/sanitize; CMakeLists.txt).
+build_sanitized() {
+    cmake -S "$repo_root" -B "$repo_root/build/sanitize" -DCMAKE_CXX_COMPILER=clang++-14 \
+        -DUSAGE_ARCHIVE_SANITIZE=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null &&
+        cmake --build "$repo_root/build/sanitize" -j2
+}
+
 # Starts the mock vendor API (test/mock_api/server.py) on a free port of 127.0.0.1 with the
 # given server options; sets MOCK_API_PID and exports USAGE_ARCHIVE_MOCK_PORT.
 start_mock_api() {

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian 12 packages the build, tests, demo and benchmarks need: with apt-get
-# when run as root, otherwise it prints the exact command and fails.
+# when run as root, otherwise it prints the exact command and fails. clang and its runtime
+# libraries build the sanitized unit tests and the libFuzzer targets (make test, make fuzz).
 set -euo pipefail
 
 packages=(
@@ -8,7 +9,10 @@ packages=(
     postgresql-15 postgresql-server-dev-15 postgresql-15-cron
     libcurl4-openssl-dev nlohmann-json3-dev libgtest-dev
     libipc-run-perl python3 python3-psycopg2 procps
+    clang-14 libclang-rt-14-dev
 )
+# A target with needs of its own names them (make test-valgrind: valgrind).
+packages+=("$@")
 
 missing=()
 for p in "${packages[@]}"; do

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # make test: every suite, against real servers (PostgreSQL, and the mock vendor API for
 # HTTP), ending with each runner's own summary:
-#   mock API self-test (python unittest), unit tests (ctest), regression tests (pg_regress),
+#   mock API self-test (python unittest), unit tests (ctest, also under ASan+UBSan), 30 s of
+#   each libFuzzer target, regression tests (pg_regress),
 #   isolation tests (pg_isolation_regress), a benchmark smoke run, TAP tests (prove).
 # Runs them all even when one fails, and exits non-zero if any failed.
 set -uo pipefail
@@ -35,6 +36,11 @@ is_root && chown -R postgres: "$stage"
 
 run "mock API self-test" bash -c "cd '$stage/mock_api' && python3 -m unittest -q test_mock_api"
 run "unit tests" make -s unit
+# The same unit tests under ASan+UBSan (any report fails them), then each libFuzzer target
+# for 30 seconds seeded with the hostile corpus (make fuzz runs them longer).
+run "unit tests under ASan and UBSan" bash -c "source scripts/common.sh && build_sanitized >/dev/null &&
+    ctest --test-dir build/sanitize --output-on-failure"
+run "fuzzing, 30 s per target" scripts/fuzz.sh 30
 
 if ! build_and_install; then
     failed+=("build and install")

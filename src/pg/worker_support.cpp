@@ -123,6 +123,10 @@ Oid worker_database() {
 void connect_to_worker_database() {
     BackgroundWorkerInitializeConnectionByOid(worker_database(), InvalidOid, 0);
     SetConfigOption("search_path", "pg_catalog, pg_temp", PGC_SUSET, PGC_S_OVERRIDE);
+    // The workers give way: in a deadlock with a user's session (DROP EXTENSION while a round
+    // writes the run log), the process that waited deadlock_timeout first checks and gives
+    // up. The worker's round is retried; the user's statement should not fail for it.
+    SetConfigOption("deadlock_timeout", "100ms", PGC_SUSET, PGC_S_OVERRIDE);
 }
 
 } // namespace usage_archive::pg
