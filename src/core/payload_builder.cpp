@@ -78,8 +78,12 @@ void PayloadBuilder::end_cycle(std::optional<std::int32_t> start, std::optional<
     cycle.end = *end;
     cycle.ordinal = next_cycle_ordinal_++;
     cycle.reported_days.clear();
+    // A day listed outside its cycle's dates is archived, but it is not one the cycle covered:
+    // counting it would make the coverage checks (missing days, cycle totals) judge the wrong
+    // cycle by it.
     for (std::size_t i = cycle_first_record_; i < payload_.records.size(); ++i)
-        cycle.reported_days.push_back(payload_.records[i].day);
+        if (payload_.records[i].day >= cycle.start && payload_.records[i].day <= cycle.end)
+            cycle.reported_days.push_back(payload_.records[i].day);
     std::sort(cycle.reported_days.begin(), cycle.reported_days.end());
     cycle.reported_days.erase(std::unique(cycle.reported_days.begin(), cycle.reported_days.end()),
                               cycle.reported_days.end());

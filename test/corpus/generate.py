@@ -498,6 +498,9 @@ def dates():
         counters(inserted=1))
     add("date_cycle_inverted", "starlink",
         dumps(starlink_doc(cycle_extra={"startDate": "2025-10-31", "endDate": "2025-10-01"})), counters(inserted=1))
+    # A day outside its cycle (found by fuzzing from this corpus) is archived all the same.
+    add("date_day_outside_its_cycle", "starlink", dumps(starlink_doc(day={"date": "2026-10-02", "standardGB": 1})),
+        counters(inserted=1))
     add("date_last_updated_garbage", "starlink", dumps(starlink_doc(result_extra={"lastUpdated": "yesterday"})),
         counters(inserted=1))
     # Many bad days: every one counted.

@@ -261,3 +261,15 @@ TEST(HostilePayloads, ApiErrorMessagesAreQuotedInPart) {
     EXPECT_NE(what.find("before\\u0000after; mmm"), std::string::npos) << what;
     EXPECT_LT(what.size(), 700u);
 }
+
+TEST(HostilePayloads, DaysOutsideTheirCycleAreArchivedButNotItsReportedDays) {
+    // Found by the starlink fuzz target seeded with test/corpus: a year typo in one day.
+    ParsedPayload p = parse_payload(SourceKind::starlink, R"({"isValid":true,"content":{"results":[{"serviceLineNumber":"A",
+        "billingCycles":[{"startDate":"2025-10-01","endDate":"2025-10-31","dailyDataUsage":[
+          {"date":"2026-10-02","standardGB":1},{"date":"2025-10-03","standardGB":1},{"date":"2025-09-30","standardGB":1}]}]}]}})",
+                                    {});
+    EXPECT_EQ(p.records.size(), 3u);
+    ASSERT_EQ(p.cycles.size(), 1u);
+    ASSERT_EQ(p.cycles[0].reported_days.size(), 1u);
+    EXPECT_EQ(format_date(p.cycles[0].reported_days[0]), "2025-10-03");
+}
