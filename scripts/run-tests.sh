@@ -31,7 +31,7 @@ trap cleanup EXIT
 # The TAP tests and the mock API run as the server user: give them their own copy.
 stage=$work/stage
 mkdir -p "$stage"
-cp -r test/t test/mock_api "$stage/"
+cp -r test/t test/mock_api test/corpus "$stage/"
 is_root && chown -R postgres: "$stage"
 
 run "mock API self-test" bash -c "cd '$stage/mock_api' && python3 -m unittest -q test_mock_api"

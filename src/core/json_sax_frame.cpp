@@ -1,6 +1,7 @@
 #include "json_sax_frame.hpp"
 
 #include "sax_runner.hpp"
+#include "text_excerpt.hpp"
 
 #include <iterator>
 
@@ -9,11 +10,13 @@ namespace usage_archive::core {
 std::string join_api_messages(const std::vector<std::string> &messages) {
     if (messages.empty())
         return "no error message given";
+    // The API's texts are quoted, not trusted: bounded, and no NUL cuts the message short.
+    constexpr std::size_t kShownPerMessage = 500;
     std::string out;
     for (const std::string &m : messages) {
         if (!out.empty())
             out += "; ";
-        out += m;
+        out += text_excerpt(m, kShownPerMessage);
     }
     return out;
 }
@@ -82,6 +85,20 @@ std::size_t offset_of_event(std::string_view text, std::size_t event_index) {
                               PositionTrackingIterator(text.data() + text.size(), &cursor), &locator,
                               nlohmann::json::input_format_t::json, false);
     return static_cast<std::size_t>(cursor - text.data());
+}
+
+std::string shorten_last_read(const std::string &detail) {
+    static const std::string kOpen = "; last read: '";
+    const std::size_t open = detail.find(kOpen);
+    if (open == std::string::npos)
+        return detail;
+    const std::size_t token = open + kOpen.size();
+    // The token may hold quotes itself: it ends at the last "'; expected" or, without one, at the end.
+    std::size_t close = detail.rfind("'; expected ");
+    if (close == std::string::npos || close < token)
+        close = detail.size() > token && detail.back() == '\'' ? detail.size() - 1 : detail.size();
+    return detail.substr(0, token) + text_excerpt(std::string_view(detail).substr(token, close - token), 40) +
+           detail.substr(close);
 }
 
 const char *json_type_name(JsonType type) {

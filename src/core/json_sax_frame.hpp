@@ -5,6 +5,7 @@
 #pragma once
 
 #include "payload_error.hpp"
+#include "text_excerpt.hpp"
 
 #include <cstddef>
 #include <cstdint>
@@ -69,7 +70,7 @@ template <typename Ctx> class SaxFrames {
                 if (f.next_index > 0)
                     out += "[" + std::to_string(f.next_index - 1) + "]";
             } else if (!f.key.empty()) {
-                out += "." + f.key;
+                out += "." + text_excerpt(f.key, 64); // a member name is payload text, of any size
             }
         }
         return out;

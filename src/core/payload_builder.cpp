@@ -1,5 +1,7 @@
 #include "payload_builder.hpp"
 
+#include "text_excerpt.hpp"
+
 #include <algorithm>
 
 namespace usage_archive::core {
@@ -27,6 +29,21 @@ void assign_raw(RawDate &field, JsonType type, const std::string *text) {
     } else {
         field.state = RawDate::State::other;
     }
+}
+
+std::optional<std::string> stored_text_problem(std::string_view text) {
+    if (text.find('\0') != std::string_view::npos)
+        return std::string("expected a string without \\u0000 (PostgreSQL text cannot hold it), found one with it");
+    return std::nullopt;
+}
+
+std::optional<std::string> service_line_id_problem(std::string_view id) {
+    if (id.size() > kMaxServiceLineIdBytes)
+        return "expected a service line id of at most " + std::to_string(kMaxServiceLineIdBytes) + " bytes, found " +
+               std::to_string(id.size()) + " bytes";
+    if (id.find('\0') != std::string_view::npos)
+        return std::string("expected a service line id without \\u0000 (PostgreSQL text cannot hold it)");
+    return std::nullopt;
 }
 
 std::uint32_t PayloadBuilder::intern_line(std::string_view number) {
@@ -61,8 +78,12 @@ void PayloadBuilder::end_cycle(std::optional<std::int32_t> start, std::optional<
     cycle.end = *end;
     cycle.ordinal = next_cycle_ordinal_++;
     cycle.reported_days.clear();
+    // A day listed outside its cycle's dates is archived, but it is not one the cycle covered:
+    // counting it would make the coverage checks (missing days, cycle totals) judge the wrong
+    // cycle by it.
     for (std::size_t i = cycle_first_record_; i < payload_.records.size(); ++i)
-        cycle.reported_days.push_back(payload_.records[i].day);
+        if (payload_.records[i].day >= cycle.start && payload_.records[i].day <= cycle.end)
+            cycle.reported_days.push_back(payload_.records[i].day);
     std::sort(cycle.reported_days.begin(), cycle.reported_days.end());
     cycle.reported_days.erase(std::unique(cycle.reported_days.begin(), cycle.reported_days.end()),
                               cycle.reported_days.end());
@@ -97,7 +118,8 @@ void PayloadBuilder::add_rejection(std::string_view date_text, const std::string
     count_one();
     ++payload_.rejected;
     if (payload_.rejection_reasons.size() < kMaxRejectionReasons)
-        payload_.rejection_reasons.push_back("day " + std::string(date_text.empty() ? "?" : date_text) + ": " + reason);
+        payload_.rejection_reasons.push_back("day " + (date_text.empty() ? std::string("?") : text_excerpt(date_text, 40)) +
+                                             ": " + reason);
 }
 
 void PayloadBuilder::end_group(std::uint32_t line) {
@@ -105,7 +127,7 @@ void PayloadBuilder::end_group(std::uint32_t line) {
         payload_.records[i].line = line;
     for (std::size_t i = group_first_cycle_; i < payload_.cycles.size(); ++i)
         payload_.cycles[i].line = line;
-    const std::string &number = payload_.lines[line].number;
+    const std::string number = text_excerpt(payload_.lines[line].number, 64);
     for (std::size_t i = group_first_reason_; i < payload_.rejection_reasons.size(); ++i)
         payload_.rejection_reasons[i] = number + ", " + payload_.rejection_reasons[i];
 }

@@ -14,6 +14,17 @@
 
 namespace usage_archive::core {
 
+// The longest service line id a payload may name, in bytes. Real ones are ~20 bytes; the
+// unique index on (source, service_line_number) refuses entries over ~2.7 kB (after
+// compression), so without a limit whether a long id could be archived would depend on how
+// well it compresses.
+inline constexpr std::size_t kMaxServiceLineIdBytes = 1024;
+
+// Why a string cannot be a service line id ("expected ..., found ..."), or nothing.
+std::optional<std::string> service_line_id_problem(std::string_view id);
+// Why a string cannot be stored in a text column (it holds a NUL, from "\u0000"), or nothing.
+std::optional<std::string> stored_text_problem(std::string_view text);
+
 // Records one JSON scalar into a raw field; judgement is left to validation.
 void assign_raw(RawNumber &field, JsonType type, double number, const std::string *text);
 void assign_raw(RawDate &field, JsonType type, const std::string *text);

@@ -12,9 +12,10 @@ namespace usage_archive::core {
 class PayloadError : public std::runtime_error {
   public:
     enum class Kind {
-        syntax,      // not JSON
-        shape,       // JSON, but not the source kind's shape
-        api_reported // the API's own envelope says the request failed (isValid: false)
+        syntax,       // not JSON
+        shape,        // JSON, but not the source kind's shape
+        out_of_range, // JSON, but a number no double holds (1e400): nothing can represent it
+        api_reported  // the API's own envelope says the request failed (isValid: false)
     };
 
     PayloadError(Kind kind, std::string message, std::size_t byte_offset = 0, std::string json_path = {})

@@ -1,6 +1,7 @@
 #include "record_validation.hpp"
 
 #include "calendar_date.hpp"
+#include "text_excerpt.hpp"
 
 #include <cmath>
 #include <cstdio>
@@ -10,12 +11,7 @@ namespace {
 
 std::string quote(std::string_view text) {
     constexpr std::size_t kShown = 40; // enough to recognise the value, short enough for a log line
-    std::string out = "\"";
-    out.append(text.substr(0, kShown));
-    if (text.size() > kShown)
-        out += "...";
-    out += '"';
-    return out;
+    return quoted_excerpt(text, kShown);
 }
 
 std::string number_text(double v) {

@@ -3,21 +3,35 @@
 #pragma once
 
 #include "json_sax_frame.hpp"
+#include "text_excerpt.hpp"
 
 #include <nlohmann/json.hpp>
 
 namespace usage_archive::core {
 
+// nlohmann's syntax messages quote the token read so far ("...; last read: '<token>'; expected
+// ..."), which for an unterminated string is the rest of the payload: keep 40 bytes of it.
+std::string shorten_last_read(const std::string &detail);
+
 // Handlers implement parse_error() by calling this: nlohmann reports the offset of the
 // offending token, and the message says what was expected.
-[[noreturn]] inline void throw_syntax_error(std::size_t position, const nlohmann::json::exception &ex) {
+[[noreturn]] inline void throw_syntax_error(std::size_t position, const std::string &last_token,
+                                            const nlohmann::json::exception &ex) {
+    // A number beyond double's range (1e400) is valid JSON that the lexer cannot hold: say so,
+    // rather than "invalid JSON" for a text PostgreSQL's own json input accepts.
+    constexpr int kNumberOverflow = 406;
+    if (ex.id == kNumberOverflow)
+        throw PayloadError(PayloadError::Kind::out_of_range,
+                           "number out of range at byte " + std::to_string(position) + ": " +
+                               text_excerpt(last_token, 40) + " is beyond the range of double precision (about 1.8e308)",
+                           position);
     // nlohmann's what() is "[json.exception.parse_error.101] parse error at line 1, column 7: ...";
     // keep the part after the bracketed id, the user knows it is JSON.
     std::string detail = ex.what();
     if (auto close = detail.find("] "); close != std::string::npos)
         detail.erase(0, close + 2);
     throw PayloadError(PayloadError::Kind::syntax,
-                       "invalid JSON at byte " + std::to_string(position) + ": " + detail, position);
+                       "invalid JSON at byte " + std::to_string(position) + ": " + shorten_last_read(detail), position);
 }
 
 // The nlohmann SAX callbacks both payload handlers need, reduced to three events the
@@ -53,8 +67,8 @@ template <typename Derived, typename Ctx> class PayloadSaxHandler {
     }
     bool end_object() { return finish_container(); }
     bool end_array() { return finish_container(); }
-    bool parse_error(std::size_t position, const std::string &, const json::exception &ex) {
-        throw_syntax_error(position, ex);
+    bool parse_error(std::size_t position, const std::string &last_token, const json::exception &ex) {
+        throw_syntax_error(position, last_token, ex);
     }
 
   protected:

@@ -33,6 +33,8 @@ class SimpleHandler : public PayloadSaxHandler<SimpleHandler, Ctx> {
                 frames_.fail_shape("an object with \"daily_usage\"", type);
             if (frames_.key().empty())
                 frames_.fail_shape("a non-empty service line id as the member name", type);
+            if (auto problem = service_line_id_problem(frames_.key()))
+                frames_.fail(*problem);
             builder_.begin_group();
             line_ = builder_.intern_line(frames_.key());
             frames_.push(Ctx::line, false);

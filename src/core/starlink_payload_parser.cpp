@@ -149,7 +149,7 @@ class StarlinkHandler : public PayloadSaxHandler<StarlinkHandler, Ctx> {
             if (member() == "usageLimitGB" && type == JsonType::number)
                 usage_limit_gb_ = number_;
             else if (member() == "productId" && type == JsonType::string)
-                product_id_ = *string_;
+                product_id_ = stored_text(*string_);
             else if (member() == "isOptedIntoOverage" && type == JsonType::boolean)
                 opted_into_overage_ = bool_;
             break;
@@ -192,11 +192,13 @@ class StarlinkHandler : public PayloadSaxHandler<StarlinkHandler, Ctx> {
         if (member() == "serviceLineNumber") {
             if (type != JsonType::string || string_->empty())
                 frames_.fail_shape("a non-empty string", type);
+            if (auto problem = service_line_id_problem(*string_))
+                frames_.fail(*problem);
             line_number_ = *string_;
             has_line_number_ = true;
         } else if (member() == "accountNumber") {
             if (type == JsonType::string)
-                account_number_ = *string_;
+                account_number_ = stored_text(*string_);
             else if (type != JsonType::null)
                 frames_.fail_shape("a string or null", type);
         } else if (member() == "lastUpdated") {
@@ -226,10 +228,21 @@ class StarlinkHandler : public PayloadSaxHandler<StarlinkHandler, Ctx> {
                                         : k == "totalOptInPriorityGB"  ? &cycle_.total_opt_in_priority
                                         : k == "totalNonBillableGB"    ? &cycle_.total_non_billable
                                                                        : nullptr;
+        // The totals' columns are numeric(14,3): a total they cannot hold is as unknown as one
+        // that is not a number (and must not fail the run's write with 22003).
+        constexpr double kMaxTotalGb = 99999999999.0;
         if (total)
-            *total = type == JsonType::number && std::isfinite(number_) && std::fabs(number_) < 1.0e12
+            *total = type == JsonType::number && std::isfinite(number_) && std::fabs(number_) <= kMaxTotalGb
                          ? std::optional<MilliGb>(to_milli_gb(number_))
                          : std::nullopt;
+    }
+
+    // A string for a text column: one with a NUL fails the payload (it cannot be stored as it
+    // came, and dropping or cutting it would archive something the API did not say).
+    const std::string &stored_text(const std::string &text) const {
+        if (auto problem = stored_text_problem(text))
+            frames_.fail(*problem);
+        return text;
     }
 
     void begin_cycle() {

@@ -36,6 +36,8 @@ constexpr int kMaxWriteRounds = 4;
         throw SqlError(ERRCODE_INVALID_PARAMETER_VALUE, message, nothing,
                        "A starlink source takes the V2 data-usage query response; a simple source takes "
                        "{\"<service line>\": {\"daily_usage\": [{\"date\": ..., \"usage_gb\": ...}]}}.");
+    case core::PayloadError::Kind::out_of_range:
+        throw SqlError(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE, message, nothing);
     case core::PayloadError::Kind::api_reported:
         throw SqlError(ERRCODE_EXTERNAL_ROUTINE_EXCEPTION, message, nothing);
     }

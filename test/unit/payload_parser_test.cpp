@@ -2,6 +2,8 @@
 #include "core/calendar_date.hpp"
 #include "core/payload_parser.hpp"
 
+#include <string>
+
 #include <gtest/gtest.h>
 
 using namespace usage_archive::core;
@@ -187,4 +189,87 @@ TEST(PayloadParser, ACycleReportedTwiceKeepsItsLastReport) {
     ASSERT_EQ(p.cycles.size(), 1u);
     EXPECT_EQ(p.cycles[0].total_standard, 3000);
     EXPECT_EQ(p.cycles[0].reported_days.size(), 2u);
+}
+
+// Hostile payloads (test/corpus): what used to escape as internal errors, database errors or
+// unbounded messages.
+
+TEST(HostilePayloads, NumberBeyondDoubleIsOutOfRangeNotInvalidJson) {
+    const PayloadError e = expect_error(SourceKind::simple, R"({"L":{"daily_usage":[{"date":"2025-10-02","usage_gb":1e400}]}})");
+    EXPECT_EQ(e.kind(), PayloadError::Kind::out_of_range);
+    EXPECT_STREQ(e.what(), "number out of range at byte 58: 1e400 is beyond the range of double precision (about 1.8e308)");
+    const PayloadError digits = expect_error(SourceKind::simple, R"({"x":)" + std::string(400, '9') + "}");
+    EXPECT_EQ(digits.kind(), PayloadError::Kind::out_of_range);
+    EXPECT_LT(std::string(digits.what()).size(), 200u) << "the token is quoted in part only";
+    // Small ones are zero, not errors.
+    ParsedPayload p = parse_payload(SourceKind::simple, R"({"L":{"daily_usage":[{"date":"2025-10-02","usage_gb":1e-400}]}})", {});
+    ASSERT_EQ(p.records.size(), 1u);
+    EXPECT_EQ(p.records[0].consumed, 0);
+}
+
+TEST(HostilePayloads, ServiceLineIdsWithNulOrTooLongAreShapeErrors) {
+    const PayloadError nul = expect_error(SourceKind::simple, R"({"A\u0000B":{"daily_usage":[]}})");
+    EXPECT_EQ(nul.kind(), PayloadError::Kind::shape);
+    EXPECT_NE(std::string(nul.what()).find("($.A\\u0000B): expected a service line id without \\u0000"), std::string::npos)
+        << nul.what();
+    const PayloadError starlink = expect_error(
+        SourceKind::starlink, R"({"isValid":true,"content":{"results":[{"serviceLineNumber":"A\u0000"}]}})");
+    EXPECT_EQ(starlink.json_path(), "$.content.results[0].serviceLineNumber");
+    const PayloadError account = expect_error(
+        SourceKind::starlink, R"({"isValid":true,"content":{"results":[{"serviceLineNumber":"A","accountNumber":"\u0000"}]}})");
+    EXPECT_EQ(account.json_path(), "$.content.results[0].accountNumber");
+
+    const std::string at_limit(kMaxServiceLineIdBytes, 'L');
+    EXPECT_EQ(parse_payload(SourceKind::simple, "{\"" + at_limit + "\":{\"daily_usage\":[]}}", {}).lines.size(), 1u);
+    const PayloadError longer = expect_error(SourceKind::simple, "{\"" + at_limit + "L\":{\"daily_usage\":[]}}");
+    EXPECT_NE(std::string(longer.what()).find("at most 1024 bytes, found 1025 bytes"), std::string::npos) << longer.what();
+    EXPECT_LT(std::string(longer.what()).size(), 300u) << "the member name in the path is cut";
+}
+
+TEST(HostilePayloads, CycleTotalsNumericCannotHoldAreUnknown) {
+    ParsedPayload p = parse_payload(SourceKind::starlink, R"({"isValid":true,"content":{"results":[{"serviceLineNumber":"A",
+        "billingCycles":[{"startDate":"2025-10-01","endDate":"2025-10-31","totalPriorityGB":1e11,"totalStandardGB":99999999999,
+        "dailyDataUsage":[]}]}]}})", {});
+    ASSERT_EQ(p.cycles.size(), 1u);
+    EXPECT_FALSE(p.cycles[0].total_priority);
+    EXPECT_EQ(p.cycles[0].total_standard, 99999999999000);
+}
+
+TEST(HostilePayloads, MessagesQuotePayloadTextInPart) {
+    // An unterminated string: nlohmann quotes everything it read as the "last read" token.
+    const PayloadError e = expect_error(SourceKind::simple, "{\"L\":\"" + std::string(100000, 'x'));
+    EXPECT_EQ(e.kind(), PayloadError::Kind::syntax);
+    EXPECT_LT(std::string(e.what()).size(), 300u) << e.what();
+    EXPECT_NE(std::string(e.what()).find("missing closing quote; last read: '\"" + std::string(39, 'x') + "...'"), std::string::npos)
+        << e.what();
+    // A rejected day's text is cut on a character boundary and its NUL escaped.
+    ParsedPayload p = parse_payload(SourceKind::simple,
+                                    "{\"L\":{\"daily_usage\":[{\"date\":\"" + std::string(39, 'd') +
+                                        "\xc3\xa9\\u0000\",\"usage_gb\":1}]}}",
+                                    {});
+    ASSERT_EQ(p.rejection_reasons.size(), 1u);
+    EXPECT_EQ(p.rejection_reasons[0].find('\0'), std::string::npos);
+    EXPECT_EQ(p.rejection_reasons[0].find("\xc3\"") , std::string::npos) << "no half character";
+}
+
+TEST(HostilePayloads, ApiErrorMessagesAreQuotedInPart) {
+    const PayloadError e = expect_error(
+        SourceKind::starlink, R"({"isValid":false,"errors":[{"errorMessage":"before\u0000after"},{"errorMessage":")" +
+                                  std::string(10000, 'm') + R"("}]})");
+    EXPECT_EQ(e.kind(), PayloadError::Kind::api_reported);
+    const std::string what = e.what();
+    EXPECT_NE(what.find("before\\u0000after; mmm"), std::string::npos) << what;
+    EXPECT_LT(what.size(), 700u);
+}
+
+TEST(HostilePayloads, DaysOutsideTheirCycleAreArchivedButNotItsReportedDays) {
+    // Found by the starlink fuzz target seeded with test/corpus: a year typo in one day.
+    ParsedPayload p = parse_payload(SourceKind::starlink, R"({"isValid":true,"content":{"results":[{"serviceLineNumber":"A",
+        "billingCycles":[{"startDate":"2025-10-01","endDate":"2025-10-31","dailyDataUsage":[
+          {"date":"2026-10-02","standardGB":1},{"date":"2025-10-03","standardGB":1},{"date":"2025-09-30","standardGB":1}]}]}]}})",
+                                    {});
+    EXPECT_EQ(p.records.size(), 3u);
+    ASSERT_EQ(p.cycles.size(), 1u);
+    ASSERT_EQ(p.cycles[0].reported_days.size(), 1u);
+    EXPECT_EQ(format_date(p.cycles[0].reported_days[0]), "2025-10-03");
 }
