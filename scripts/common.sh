@@ -4,7 +4,10 @@
 
 repo_root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 # PostgreSQL 15's own tools first (Debian's /usr/bin wrappers pick the newest version).
-export PATH="/usr/lib/postgresql/15/bin:$PATH"
+# USAGE_ARCHIVE_PG_BINDIR (with PG_CONFIG, which the Makefile reads) points the scripts at
+# another PostgreSQL 15 installation, e.g. a relocated copy a developer installs into while
+# the system one is busy.
+export PATH="${USAGE_ARCHIVE_PG_BINDIR:-/usr/lib/postgresql/15/bin}:$PATH"
 
 is_root() { [[ $(id -u) -eq 0 ]]; }
 

@@ -110,29 +110,46 @@ int claim_run_slot(std::int64_t run_id, const std::string &source, const char *e
     const std::uint64_t xid = pg_call([]() noexcept { return U64FromFullTransactionId(GetTopFullTransactionId()); });
     int claimed = -1;
     bool served = false;
+    const char *source_text = source.c_str(), *invoked_by_text = invoked_by.c_str();
+    // All slots taken (a burst of short calls, each slot waiting for the worker's next write):
+    // wait a little for the worker to free one rather than lose the trace of a failure.
+    const TimestampTz deadline = TimestampTzPlusMilliseconds(GetCurrentTimestamp(), kWorkerAnswerMs);
     pg_call([&]() noexcept {
-        LWLockAcquire(shared->lock, LW_EXCLUSIVE);
-        served = scheduler_serves_this_database(shared);
-        for (int i = 0; served && i < shared->slot_count; ++i) {
-            RunSlot &s = shared->slots[i];
-            if (s.start != SlotStart::free)
-                continue;
-            std::memset(static_cast<void *>(&s), 0, sizeof s);
-            s.start = SlotStart::pending;
-            s.end = SlotEnd::none;
-            s.database = MyDatabaseId;
-            s.backend_pid = MyProcPid;
-            s.run_id = run_id;
-            s.transaction_id = xid;
-            s.started_at = GetCurrentTimestamp();
-            s.fetch_ms = -1.0;
-            copy_to_buffer(s.source, sizeof s.source, source.c_str());
-            copy_to_buffer(s.entry_point, sizeof s.entry_point, entry_point);
-            copy_to_buffer(s.invoked_by, sizeof s.invoked_by, invoked_by.c_str());
-            claimed = i;
-            break;
+        bool sleeping = false;
+        for (;;) {
+            LWLockAcquire(shared->lock, LW_EXCLUSIVE);
+            served = scheduler_serves_this_database(shared);
+            for (int i = 0; served && i < shared->slot_count; ++i) {
+                RunSlot &s = shared->slots[i];
+                if (s.start != SlotStart::free)
+                    continue;
+                std::memset(static_cast<void *>(&s), 0, sizeof s);
+                s.start = SlotStart::pending;
+                s.end = SlotEnd::none;
+                s.database = MyDatabaseId;
+                s.backend_pid = MyProcPid;
+                s.run_id = run_id;
+                s.transaction_id = xid;
+                s.started_at = GetCurrentTimestamp();
+                s.fetch_ms = -1.0;
+                copy_to_buffer(s.source, sizeof s.source, source_text);
+                copy_to_buffer(s.entry_point, sizeof s.entry_point, entry_point);
+                copy_to_buffer(s.invoked_by, sizeof s.invoked_by, invoked_by_text);
+                claimed = i;
+                break;
+            }
+            LWLockRelease(shared->lock);
+            if (!served || claimed >= 0 || GetCurrentTimestamp() >= deadline)
+                break;
+            if (!sleeping) {
+                ConditionVariablePrepareToSleep(&shared->slot_changed);
+                sleeping = true;
+            }
+            wake_scheduler();
+            (void)ConditionVariableTimedSleep(&shared->slot_changed, 50, PG_WAIT_EXTENSION);
         }
-        LWLockRelease(shared->lock);
+        if (sleeping)
+            ConditionVariableCancelSleep();
     });
     if (!served)
         return -1; // no worker here: the caller's transaction logs the call
