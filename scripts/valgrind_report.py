@@ -7,7 +7,20 @@ import sys
 
 KINDS = re.compile(r"^==\d+== (Invalid (read|write|free)|Mismatched free|Conditional jump|Use of uninitialised"
                    r"|Syscall param|.* definitely lost in loss record)")
-OURS = re.compile(r"usage_archive\.so|src/(core|http|pg)/")
+FRAME = re.compile(r"^==\d+==\s+(at|by) 0x")
+REPO = pathlib.Path(__file__).resolve().parent.parent
+# A frame is ours when it names the library or our namespace, or one of our source files
+# (frames with debug information show "fn (file.cpp:line)" and not the library's path).
+OUR_FILES = {p.name for p in (REPO / "src").rglob("*.[ch]pp")}
+
+
+def is_ours(line):
+    if not FRAME.match(line):
+        return False
+    if "usage_archive" in line:
+        return True
+    source = re.search(r"\(([^():]+\.[ch]pp):\d+\)", line)
+    return bool(source and source.group(1) in OUR_FILES)
 
 
 def reports(text):
@@ -33,7 +46,7 @@ def main():
     ours, theirs = [], 0
     for log in logs:
         for report in reports(log.read_text(errors="replace")):
-            if any(OURS.search(l) for l in report[1:]):
+            if any(is_ours(l) for l in report[1:]):
                 ours.append((log.name, report))
             else:
                 theirs += 1
