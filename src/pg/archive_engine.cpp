@@ -5,7 +5,7 @@
 #include "copy_insert.hpp"
 #include "extension_version.hpp"
 #include "error_bridge.hpp"
-#include "phase_timer.hpp"
+#include "run_phases.hpp"
 #include "service_line_registry.hpp"
 #include "settings.hpp"
 #include "source_config.hpp"
@@ -94,7 +94,7 @@ std::vector<std::size_t> drop_suppressed(const std::vector<std::size_t> &items, 
 }
 
 void write_batch(WriteBatch &batch, const SourceConfig &source, std::int64_t run_id, RunCounters &counters,
-                 PhaseTimer &timer) {
+                 RunPhases &timer) {
     const core::MilliGb tolerance = core::tolerance_to_milli(settings.tolerance_gb);
     const HistoryTableTraits table = inspect_history_table();
     std::vector<std::size_t> pending(batch.items.size());
@@ -183,7 +183,7 @@ ArchiveResult run_archive(RunLog &log, const std::string &source_name, const Pay
     const std::int64_t run_id = log.run_id();
     RunCounters &counters = log.counters;
 
-    PhaseTimer timer;
+    RunPhases timer(source.name);
     timer.start("parse");
     core::ParsedPayload parsed = produce_payload(source, produce, counters);
     counters.records = parsed.total_records();
