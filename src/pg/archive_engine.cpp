@@ -5,6 +5,7 @@
 #include "copy_insert.hpp"
 #include "extension_version.hpp"
 #include "error_bridge.hpp"
+#include "memory_release.hpp"
 #include "run_phases.hpp"
 #include "service_line_registry.hpp"
 #include "settings.hpp"
@@ -239,9 +240,11 @@ ArchiveResult logged_call(const std::string &source_for_log, const char *entry_p
     try {
         ArchiveResult result = run(log);
         log.succeeded();
+        release_run_memory(log.counters.records, log.counters.payload_bytes); // the run's containers are gone
         return result;
     } catch (...) {
         record_failure(log);
+        release_run_memory(log.counters.records, log.counters.payload_bytes);
         throw;
     }
 }
