@@ -94,8 +94,10 @@ template <typename Derived, typename Ctx> class PayloadSaxHandler {
     }
 };
 
-// Byte offset reached by the lexer when the event_index-th SAX event is reported.
-std::size_t offset_of_event(std::string_view text, std::size_t event_index);
+// Byte offset reached by the lexer when the event_index-th SAX event is reported. It reads
+// the text again up to that event, calling `progress` (if any) every 65,536 events: a shape
+// error near the end of a large payload is a second long parse, which must be cancellable too.
+std::size_t offset_of_event(std::string_view text, std::size_t event_index, void (*progress)() = nullptr);
 
 // The payload's characters as nlohmann's lexer reads them, with the progress hook called
 // every kProgressBytes of text, whatever the text is: records, members the handler skips
@@ -162,7 +164,7 @@ template <typename Handler> void run_sax(std::string_view text, Handler &handler
                                       nlohmann::json::input_format_t::json, true);
         }
     } catch (const ShapeMismatch &m) {
-        const std::size_t offset = offset_of_event(text, m.event_index);
+        const std::size_t offset = offset_of_event(text, m.event_index, progress);
         throw PayloadError(PayloadError::Kind::shape,
                            "unexpected JSON at byte " + std::to_string(offset) + " (" + m.path + "): " + m.problem,
                            offset, m.path);

@@ -102,3 +102,17 @@ TEST(ParseProgress, ErrorsAndEndsAreUnchanged) {
                                               &count_progress);
     EXPECT_EQ(small.records.size(), 1u);
 }
+
+TEST(ParseProgress, CalledWhileLocatingAShapeError) {
+    // A shape error found at the end of the text is located by reading the text again up to
+    // it: that second pass must be cancellable too. The first pass makes about 8 calls.
+    std::string text = warnings_payload(8);
+    const std::string results = R"("results":[)";
+    text.replace(text.find(results), results.size(), R"("results":5,"x":[)");
+    reset();
+    EXPECT_THROW(parse_payload(SourceKind::starlink, text, {}, &count_progress), PayloadError);
+    const int first_pass = 9; // calls up to the error, per megabyte
+    EXPECT_GE(calls, first_pass + 4);
+    reset(first_pass + 2);
+    EXPECT_THROW(parse_payload(SourceKind::starlink, text, {}, &count_progress), std::runtime_error);
+}
