@@ -191,7 +191,7 @@ ArchiveResult run_archive(RunLog &log, const std::string &source_name, const Pay
     counters.rejected = parsed.rejected;
     counters.rejected_reasons = std::move(parsed.rejection_reasons);
     timer.start("collapse");
-    counters.collapsed = core::collapse_duplicates(parsed.records);
+    counters.collapsed = core::collapse_duplicates(parsed.records, &check_for_interrupts);
 
     timer.start("lines");
     const std::vector<std::int64_t> line_ids = resolve_service_lines(source, parsed.lines);
