@@ -187,6 +187,53 @@ for my $round (1, 2) {
 # The first round may leave allocator caches warm; a second one must not add to them.
 cmp_ok($rss{2} - $rss{1}, '<', 16 * 1024, 'memory: a second round of cancels leaves the backend no bigger (within 16 MB)');
 cmp_ok($rss{2}, '<', $rss_baseline * 1.1 + 16 * 1024, 'nor bigger than after an uncancelled run');
+# The jsonb overload renders the payload back to text before the run starts (its title is
+# still the statement's): that rendering must be cancellable too, and give exactly the text
+# jsonb_out gives (the text overload of jsonb::text reports the same error at the same byte).
+# (jsonb holds at most 256 MB: a payload of 1.4 million records.)
+system('python3', "$FindBin::RealBin/../mock_api/starlink_data.py", 'payload', '--lines', '3500', '--days', '400',
+    '--out', "$dir/jsonb.json") == 0 or die 'could not generate the payload';
+$node->safe_psql('postgres', qq{
+    CREATE TABLE payloads_jsonb (name text PRIMARY KEY, body jsonb);
+    ALTER TABLE payloads_jsonb ALTER body SET STORAGE EXTERNAL;
+    INSERT INTO payloads_jsonb SELECT 'big', pg_read_file('$dir/jsonb.json')::jsonb;
+    INSERT INTO payloads_jsonb SELECT 'bad', jsonb_set(body, '{content,results,-1,billingCycles}', '{"a": [1, 2.50, true, null, "s\\u00e9\\"q"]}')
+    FROM payloads_jsonb WHERE name = 'big';
+});
+{
+    my (undef, undef, $as_jsonb) = $node->psql('postgres',
+        q{SELECT usage_archive.archive_payload('big', (SELECT body FROM payloads_jsonb WHERE name = 'bad'))});
+    my (undef, undef, $as_text) = $node->psql('postgres',
+        q{SELECT usage_archive.archive_payload('big', (SELECT body::text FROM payloads_jsonb WHERE name = 'bad'))});
+    like($as_jsonb, qr/unexpected JSON at byte \d{6,} \(\$\.content\.results\[\d+\]\.billingCycles\)/, 'jsonb: a shape error near the end');
+    is($as_jsonb, $as_text, 'jsonb: reported at the same byte as in the text of jsonb_out');
+    my $jsonb_call = q{SELECT * FROM usage_archive.archive_payload('big', (SELECT body FROM payloads_jsonb WHERE name = 'big'))};
+    $s->query('BEGIN');
+    my ($o, $e, $took, $timeline) = run_watched($s, $jsonb_call);
+    $s->query('ROLLBACK');
+    my $rendered = (grep { $_->[0] eq 'parsing' } @$timeline)[0];
+    note(sprintf('jsonb: the run starts parsing %.2f s after the call', $rendered ? $rendered->[1] : -1));
+    ok($rendered && $rendered->[1] > 0.5, 'jsonb: rendering the payload takes a while');
+    my $before = $node->safe_psql('postgres', $kept);
+    my $cancelled_at;
+    # Cancelled from the test's own clock: a quarter of the way through the rendering.
+    my $sent = $s->send($jsonb_call);
+    my $wait_until = $sent + ($rendered ? $rendered->[1] / 4 : 0.2);
+    my @titles;
+    ($o, $e) = $s->wait(sub {
+        my $title = CancelSession::title_of($s->pid);
+        push @titles, $title if $title =~ /usage_archive/;
+        return if $cancelled_at || time < $wait_until;
+        $cancelled_at = time;
+        $node->safe_psql('postgres', 'SELECT pg_cancel_backend(' . $s->pid . ')');
+    });
+    my $after = time - $cancelled_at;
+    like($e, qr/ERROR:  57014: canceling statement due to user request/, 'cancel while rendering jsonb: 57014');
+    is(scalar(@titles), 0, 'cancel while rendering jsonb: it had not started parsing') or diag(join(', ', @titles));
+    cmp_ok($after, '<', $bound, sprintf('cancel while rendering jsonb: ended %.2f s after the cancel', $after));
+    is($node->safe_psql('postgres', $kept), $before, 'cancel while rendering jsonb: nothing kept');
+    is($s->query('SELECT 42'), '42', 'cancel while rendering jsonb: the session goes on');
+}
 $s->quit;
 
 # pg_terminate_backend in each phase: the session ends, the server does not restart (a
