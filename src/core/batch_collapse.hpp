@@ -15,7 +15,9 @@ namespace usage_archive::core {
 // last word is the freshest one.
 //
 // Sorts records by (line, day) and removes all but the survivor of each key; returns how
-// many were removed (the run's `collapsed` counter).
-std::size_t collapse_duplicates(std::vector<UsageRecord> &records);
+// many were removed (the run's `collapsed` counter). `progress` (if any) is called between
+// steps of at most about a million records, so a run's cancel is served during the sort of
+// a payload of millions too; it may throw, leaving `records` in some order.
+std::size_t collapse_duplicates(std::vector<UsageRecord> &records, void (*progress)() = nullptr);
 
 } // namespace usage_archive::core

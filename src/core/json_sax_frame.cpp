@@ -55,7 +55,7 @@ class PositionTrackingIterator {
 class EventLocator {
   public:
     using json = nlohmann::json;
-    explicit EventLocator(std::size_t target) : target_(target) {}
+    EventLocator(std::size_t target, void (*progress)()) : target_(target), progress_(progress) {}
     bool null() { return next(); }
     bool boolean(bool) { return next(); }
     bool number_integer(json::number_integer_t) { return next(); }
@@ -71,16 +71,21 @@ class EventLocator {
     bool parse_error(std::size_t, const std::string &, const json::exception &) { return false; }
 
   private:
-    bool next() { return ++seen_ < target_; }
+    bool next() {
+        if (progress_ && (seen_ & 0xFFFF) == 0)
+            progress_(); // may throw: a cancel ends the search for the offset too
+        return ++seen_ < target_;
+    }
     std::size_t target_;
+    void (*progress_)();
     std::size_t seen_ = 0;
 };
 
 } // namespace
 
-std::size_t offset_of_event(std::string_view text, std::size_t event_index) {
+std::size_t offset_of_event(std::string_view text, std::size_t event_index, void (*progress)()) {
     const char *cursor = text.data();
-    EventLocator locator(event_index);
+    EventLocator locator(event_index, progress);
     nlohmann::json::sax_parse(PositionTrackingIterator(text.data(), &cursor),
                               PositionTrackingIterator(text.data() + text.size(), &cursor), &locator,
                               nlohmann::json::input_format_t::json, false);

@@ -109,13 +109,11 @@ ParsedPayload PayloadBuilder::take() {
 }
 
 void PayloadBuilder::add_record(const UsageRecord &record) {
-    count_one();
     payload_.records.push_back(record);
     payload_.records.back().ordinal = next_ordinal_++;
 }
 
 void PayloadBuilder::add_rejection(std::string_view date_text, const std::string &reason) {
-    count_one();
     ++payload_.rejected;
     if (payload_.rejection_reasons.size() < kMaxRejectionReasons)
         payload_.rejection_reasons.push_back("day " + (date_text.empty() ? std::string("?") : text_excerpt(date_text, 40)) +

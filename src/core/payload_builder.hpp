@@ -33,6 +33,10 @@ class PayloadBuilder {
   public:
     explicit PayloadBuilder(void (*progress)() = nullptr) : progress_(progress) {}
 
+    // Called while the parsers read the text (see ProgressIterator in sax_runner.hpp), so a
+    // long parse can be cancelled: it may throw.
+    void (*progress() const)() { return progress_; }
+
     std::uint32_t intern_line(std::string_view number);
     ServiceLineInfo &line(std::uint32_t index) { return payload_.lines[index]; }
 
@@ -66,13 +70,6 @@ class PayloadBuilder {
     std::uint32_t next_cycle_ordinal_ = 0;
     std::uint32_t next_ordinal_ = 0;
     void (*progress_)();
-    std::uint64_t seen_ = 0;
-
-    void count_one() {
-        constexpr std::uint64_t kProgressEvery = 1 << 15;
-        if (progress_ && (++seen_ % kProgressEvery) == 0)
-            progress_();
-    }
 };
 
 } // namespace usage_archive::core

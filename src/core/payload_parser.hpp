@@ -11,8 +11,8 @@
 
 namespace usage_archive::core {
 
-// Called every few tens of thousands of records so that a long parse can be cancelled: it
-// may throw, and the exception leaves the parser cleanly.
+// Called every megabyte of text the parser reads (whatever it holds) so that a long parse can
+// be cancelled: it may throw, and the exception leaves the parser cleanly.
 using ProgressHook = void (*)();
 
 // Paging facts a starlink response states about itself (content.pageIndex, limit,

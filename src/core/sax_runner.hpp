@@ -5,6 +5,9 @@
 #include "json_sax_frame.hpp"
 #include "text_excerpt.hpp"
 
+#include <algorithm>
+#include <iterator>
+
 #include <nlohmann/json.hpp>
 
 namespace usage_archive::core {
@@ -105,16 +108,77 @@ template <typename Derived, typename Ctx> class PayloadSaxHandler {
     }
 };
 
-// Byte offset reached by the lexer when the event_index-th SAX event is reported.
-std::size_t offset_of_event(std::string_view text, std::size_t event_index);
+// Byte offset reached by the lexer when the event_index-th SAX event is reported. It reads
+// the text again up to that event, calling `progress` (if any) every 65,536 events: a shape
+// error near the end of a large payload is a second long parse, which must be cancellable too.
+std::size_t offset_of_event(std::string_view text, std::size_t event_index, void (*progress)() = nullptr);
 
-template <typename Handler> void run_sax(std::string_view text, Handler &handler) {
+// The payload's characters as nlohmann's lexer reads them, with the progress hook called
+// every kProgressBytes of text, whatever the text is: records, members the handler skips
+// (a response can be hundreds of megabytes of warnings), one huge string. Counting records or
+// SAX events instead left such payloads without a single check for a cancel until their end.
+//
+// The lexer asks `current != end` before it reads each character, so that comparison is the
+// one place the check costs anything: it compares with the next checkpoint rather than the
+// end (one more load per character), and only at a checkpoint does it call the hook (which
+// may throw: nlohmann's parser unwinds cleanly) and move the checkpoint on, never past the end.
+class ProgressIterator {
+  public:
+    static constexpr std::size_t kProgressBytes = 1 << 20;
+    struct Checkpoint {
+        const char *next;
+        const char *end;
+        void (*hook)(); // ProgressHook (payload_parser.hpp)
+        bool pass(const char *at) {
+            if (at == end)
+                return false;
+            hook();
+            next = at + std::min<std::size_t>(kProgressBytes, static_cast<std::size_t>(end - at));
+            return true;
+        }
+    };
+
+    using iterator_category = std::input_iterator_tag;
+    using value_type = char;
+    using difference_type = std::ptrdiff_t;
+    using pointer = const char *;
+    using reference = const char &;
+
+    ProgressIterator(const char *p, Checkpoint *checkpoint) : p_(p), checkpoint_(checkpoint) {}
+    reference operator*() const { return *p_; }
+    ProgressIterator &operator++() {
+        ++p_;
+        return *this;
+    }
+    ProgressIterator operator++(int) {
+        ProgressIterator old = *this;
+        ++p_;
+        return old;
+    }
+    // Only ever compared with the end iterator; p_ never passes the checkpoint, which never
+    // passes the end, so "not at the checkpoint" means "not at the end".
+    bool operator!=(const ProgressIterator &) const { return p_ != checkpoint_->next || checkpoint_->pass(p_); }
+    bool operator==(const ProgressIterator &other) const { return !(*this != other); }
+
+  private:
+    const char *p_;
+    Checkpoint *checkpoint_;
+};
+
+template <typename Handler> void run_sax(std::string_view text, Handler &handler, void (*progress)() = nullptr) {
     try {
         // strict: trailing garbage after the document is an error, like PostgreSQL's json input.
-        nlohmann::json::sax_parse(text.data(), text.data() + text.size(), &handler,
-                                  nlohmann::json::input_format_t::json, true);
+        if (progress) {
+            const char *end = text.data() + text.size();
+            ProgressIterator::Checkpoint checkpoint{text.data(), end, progress};
+            nlohmann::json::sax_parse(ProgressIterator(text.data(), &checkpoint), ProgressIterator(end, &checkpoint),
+                                      &handler, nlohmann::json::input_format_t::json, true);
+        } else {
+            nlohmann::json::sax_parse(text.data(), text.data() + text.size(), &handler,
+                                      nlohmann::json::input_format_t::json, true);
+        }
     } catch (const ShapeMismatch &m) {
-        const std::size_t offset = offset_of_event(text, m.event_index);
+        const std::size_t offset = offset_of_event(text, m.event_index, progress);
         throw PayloadError(PayloadError::Kind::shape,
                            "unexpected JSON at byte " + std::to_string(offset) + " (" + m.path + "): " + m.problem,
                            offset, m.path);

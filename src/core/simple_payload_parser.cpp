@@ -115,7 +115,7 @@ class SimpleHandler : public PayloadSaxHandler<SimpleHandler, Ctx> {
 
 void parse_simple_body(std::string_view text, const ValidationLimits &limits, PayloadBuilder &builder) {
     SimpleHandler handler(limits, builder);
-    run_sax(text, handler);
+    run_sax(text, handler, builder.progress());
 }
 
 } // namespace usage_archive::core

@@ -361,7 +361,7 @@ class StarlinkHandler : public PayloadSaxHandler<StarlinkHandler, Ctx> {
 
 PageInfo parse_starlink_body(std::string_view text, const ValidationLimits &limits, PayloadBuilder &builder) {
     StarlinkHandler handler(text.size(), limits, builder);
-    run_sax(text, handler);
+    run_sax(text, handler, builder.progress());
     return handler.finish();
 }
 

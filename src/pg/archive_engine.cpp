@@ -5,7 +5,8 @@
 #include "copy_insert.hpp"
 #include "extension_version.hpp"
 #include "error_bridge.hpp"
-#include "phase_timer.hpp"
+#include "memory_release.hpp"
+#include "run_phases.hpp"
 #include "service_line_registry.hpp"
 #include "settings.hpp"
 #include "source_config.hpp"
@@ -96,7 +97,7 @@ std::vector<std::size_t> drop_suppressed(const std::vector<std::size_t> &items, 
 }
 
 void write_batch(WriteBatch &batch, const SourceConfig &source, std::int64_t run_id, RunCounters &counters,
-                 PhaseTimer &timer) {
+                 RunPhases &timer) {
     const core::MilliGb tolerance = core::tolerance_to_milli(settings.tolerance_gb);
     const HistoryTableTraits table = inspect_history_table();
     std::vector<std::size_t> pending(batch.items.size());
@@ -185,14 +186,14 @@ ArchiveResult run_archive(RunLog &log, const std::string &source_name, const Pay
     const std::int64_t run_id = log.run_id();
     RunCounters &counters = log.counters;
 
-    PhaseTimer timer;
+    RunPhases timer(source.name);
     timer.start("parse");
     core::ParsedPayload parsed = produce_payload(source, produce, counters);
     counters.records = parsed.total_records();
     counters.rejected = parsed.rejected;
     counters.rejected_reasons = std::move(parsed.rejection_reasons);
     timer.start("collapse");
-    counters.collapsed = core::collapse_duplicates(parsed.records);
+    counters.collapsed = core::collapse_duplicates(parsed.records, &check_for_interrupts);
 
     timer.start("lines");
     const std::vector<std::int64_t> line_ids = resolve_service_lines(source, parsed.lines);
@@ -241,9 +242,11 @@ ArchiveResult logged_call(const std::string &source_for_log, const char *entry_p
     try {
         ArchiveResult result = run(log);
         log.succeeded();
+        release_run_memory(log.counters.records, log.counters.payload_bytes); // the run's containers are gone
         return result;
     } catch (...) {
         record_failure(log);
+        release_run_memory(log.counters.records, log.counters.payload_bytes);
         throw;
     }
 }

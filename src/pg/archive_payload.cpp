@@ -1,10 +1,7 @@
 // SQL entry points usage_archive.archive_payload(source, payload text | jsonb): archive one
 // response body given directly, no HTTP.
 #include "entry_support.hpp"
-
-extern "C" {
-#include "utils/jsonb.h"
-}
+#include "jsonb_text.hpp"
 
 namespace usage_archive::pg {
 namespace {
@@ -42,7 +39,7 @@ Datum archive_payload_jsonb_body(FunctionCallInfo fcinfo) {
         // Rendered back to JSON text so both overloads go through the one streaming parser.
         char *json = pg_call([fcinfo]() noexcept {
             Jsonb *jb = PG_GETARG_JSONB_P(1);
-            char *rendered = JsonbToCString(nullptr, &jb->root, VARSIZE(jb));
+            char *rendered = jsonb_to_text_interruptibly(jb); // cancellable, unlike JsonbToCString
             if (jb != reinterpret_cast<Jsonb *>(DatumGetPointer(PG_GETARG_DATUM(1))))
                 pfree(jb); // the detoasted copy: the rendered text is all we need
             return rendered;
