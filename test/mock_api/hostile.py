@@ -42,12 +42,18 @@ HOSTILE_KEYS = {
     # Transfer-Encoding chunked gone wrong: "bad_size" (a chunk size that is no hex number)
     # or "cut" (the connection closes before the last chunk).
     "broken_chunked": lambda v: v in ("bad_size", "cut"),
+    # A 400 whose body is bytes of no encoding: invalid UTF-8, a terminal escape, NUL.
+    "garbage_error": lambda v: isinstance(v, bool),
     # The token endpoint answers 200 with an HTML page (a login portal) instead of JSON.
     "token_html": lambda v: isinstance(v, bool),
 }
 
 # The keys that replace a data-usage or /simple body, in the order send_hostile checks them.
-BODY_FAULTS = ("slowloris_ms", "endless_body", "compression_bomb", "huge_headers_bytes", "broken_chunked")
+BODY_FAULTS = ("slowloris_ms", "endless_body", "compression_bomb", "huge_headers_bytes", "broken_chunked",
+               "garbage_error")
+# What garbage_error answers: a client that quotes it verbatim puts invalid UTF-8 into its
+# messages and logs, and clears the screen of whoever reads them.
+GARBAGE = b"\xff\xfe\x1b[2J\x00bad request \xc3"
 
 
 def _head(status_line: str, headers: list[tuple[str, str]]) -> bytes:
@@ -102,7 +108,7 @@ def send_hostile(handler, body: bytes) -> bool:
     if fault is None:
         return False
     handler.close_connection = True
-    handler.log_request(200)
+    handler.log_request(400 if fault == "garbage_error" else 200)
     out = handler.wfile
     json_type = ("Content-Type", "application/json; charset=utf-8")
     if fault == "slowloris_ms":
@@ -149,6 +155,9 @@ def send_hostile(handler, body: bytes) -> bool:
         if state.fault("broken_chunked") == "bad_size":
             out.write(b"zz-not-hex\r\n" + body[half:] + b"\r\n0\r\n\r\n")
         # "cut": nothing more; the connection closes without the final 0-length chunk.
+    elif fault == "garbage_error":
+        out.write(_head("HTTP/1.1 400 Bad Request", [("Content-Type", "text/plain"),
+                                                     ("Content-Length", str(len(GARBAGE)))]) + GARBAGE)
     return True
 
 

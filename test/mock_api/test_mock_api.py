@@ -781,6 +781,11 @@ class HostileTest(unittest.TestCase):
             r.getresponse().read()
         r.close()
 
+    def test_garbage_error(self):
+        self.control(garbage_error=True)
+        r = self.request("GET", "/simple?days=5")
+        self.assertEqual((r.status, r.body), (400, hostile.GARBAGE))
+
     def test_hostile_keys_are_validated(self):
         for bad in ({"compression_bomb": {"encoding": "br"}}, {"broken_chunked": "maybe"},
                     {"slowloris_ms": 0}, {"huge_headers_bytes": True}):

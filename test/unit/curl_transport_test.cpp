@@ -10,6 +10,7 @@
 
 #include <chrono>
 #include <thread>
+#include <vector>
 
 using namespace usage_archive;
 using namespace usage_archive::http;
@@ -35,11 +36,12 @@ struct Outcome {
 };
 
 // One GET through a CurlTransport with these limits.
-Outcome fetch(const std::string &url, long request_timeout_ms = 5000, std::uint64_t max_bytes = 1 << 20) {
+Outcome fetch(const std::string &url, long request_timeout_ms = 5000, std::uint64_t max_bytes = 1 << 20,
+              long connect_timeout_ms = 2000) {
     RealTime env;
     CurlOptions options;
     options.request_timeout_ms = request_timeout_ms;
-    options.connect_timeout_ms = 2000;
+    options.connect_timeout_ms = connect_timeout_ms;
     options.max_response_bytes = max_bytes;
     options.hosts = HostPolicy({"127.0.0.1"});
     CurlTransport transport(options, env);
@@ -160,4 +162,29 @@ TEST(CurlTransport, ARefusedUrlNeverConnects) {
     EXPECT_EQ(server.connections(), 0);
     EXPECT_TRUE(fetch(server.url("/")).response.ok()) << "the server itself works";
     EXPECT_EQ(server.connections(), 1);
+}
+
+// A listener whose accept queue is full drops new connection attempts: the connect timeout.
+TEST(CurlTransport, TheConnectTimeoutIsToldFromTheRequestTimeout) {
+    const int listener = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof addr;
+    ASSERT_EQ(::bind(listener, reinterpret_cast<sockaddr *>(&addr), sizeof addr), 0);
+    ASSERT_EQ(::listen(listener, 0), 0);
+    ASSERT_EQ(::getsockname(listener, reinterpret_cast<sockaddr *>(&addr), &len), 0);
+    std::vector<int> fillers;
+    for (int i = 0; i < 4; ++i) { // never accepted
+        fillers.push_back(::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0));
+        ::connect(fillers.back(), reinterpret_cast<sockaddr *>(&addr), sizeof addr);
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    const Outcome o = fetch("http://127.0.0.1:" + std::to_string(ntohs(addr.sin_port)) + "/", 5000, 1 << 20, 400);
+    EXPECT_EQ(o.response.failure, TransportFailure::timeout);
+    EXPECT_EQ(o.response.failure_detail, "could not connect within usage_archive.connect_timeout_ms (400 ms)");
+    EXPECT_LT(o.seconds, 2.0);
+    for (int fd : fillers)
+        ::close(fd);
+    ::close(listener);
 }
