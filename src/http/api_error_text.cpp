@@ -2,18 +2,46 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
+
 namespace usage_archive::http {
 namespace {
 
 constexpr std::size_t kMaxShown = 300; // enough for any real message, bounded for a log line
 
-std::string clip(std::string s) {
-    for (char &c : s)
-        if (c == '\n' || c == '\r' || c == '\t')
-            c = ' ';
-    if (s.size() > kMaxShown)
-        s = s.substr(0, kMaxShown) + "...";
-    return s;
+std::string clip(const std::string &s) { return printable_text(s, kMaxShown); }
+
+// The length of the valid UTF-8 sequence at the start of s (RFC 3629: no overlong forms, no
+// surrogates, nothing above U+10FFFF), or 0.
+std::size_t utf8_sequence(std::string_view s) {
+    const auto b = [&](std::size_t i) { return static_cast<unsigned char>(s[i]); };
+    const unsigned char c = b(0);
+    std::size_t n;
+    unsigned char lo = 0x80, hi = 0xBF; // the allowed range of the second byte
+    if (c < 0x80)
+        return 1;
+    else if (c >= 0xC2 && c <= 0xDF)
+        n = 2;
+    else if (c >= 0xE0 && c <= 0xEF) {
+        n = 3;
+        if (c == 0xE0)
+            lo = 0xA0;
+        else if (c == 0xED)
+            hi = 0x9F;
+    } else if (c >= 0xF0 && c <= 0xF4) {
+        n = 4;
+        if (c == 0xF0)
+            lo = 0x90;
+        else if (c == 0xF4)
+            hi = 0x8F;
+    } else
+        return 0;
+    if (s.size() < n || b(1) < lo || b(1) > hi)
+        return 0;
+    for (std::size_t i = 2; i < n; ++i)
+        if (b(i) < 0x80 || b(i) > 0xBF)
+            return 0;
+    return n;
 }
 
 std::string oauth_error_fields(const nlohmann::json &doc) {
@@ -27,6 +55,29 @@ std::string oauth_error_fields(const nlohmann::json &doc) {
 }
 
 } // namespace
+
+std::string printable_text(std::string_view text, std::size_t max_bytes) {
+    std::string out;
+    out.reserve(std::min(text.size(), max_bytes) + 3);
+    for (std::size_t i = 0; i < text.size();) {
+        const std::size_t n = utf8_sequence(text.substr(i));
+        if (out.size() + std::max<std::size_t>(n, 1) > max_bytes)
+            return out + "...";
+        const unsigned char c = static_cast<unsigned char>(text[i]);
+        if (n == 0)
+            out += '?';
+        else if (n > 1)
+            out.append(text.substr(i, n));
+        else if (c == '\n' || c == '\r' || c == '\t')
+            out += ' ';
+        else if (c < 0x20 || c == 0x7f)
+            out += '?';
+        else
+            out += static_cast<char>(c);
+        i += std::max<std::size_t>(n, 1);
+    }
+    return out;
+}
 
 std::string oauth_error_text(const std::string &body) {
     const std::string fields = oauth_error_fields(nlohmann::json::parse(body, nullptr, false));

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <limits>
 #include <memory>
 
 namespace usage_archive::http {
@@ -20,9 +21,15 @@ struct Transfer {
     CURL *easy = nullptr;
     curl_slist *headers = nullptr;
     std::uint64_t max_bytes = 0;
+    std::size_t header_bytes = 0;
     bool too_large = false;
+    bool headers_too_large = false;
     bool out_of_memory = false;
     RunEnvironment *env = nullptr;
+    // libcurl's own words for a failure ("SSL certificate problem: self-signed certificate",
+    // "Illegal or missing hexadecimal sequence in chunked-encoding"): curl_easy_strerror()
+    // only names the error code's class ("Failure when receiving data from the peer").
+    char error[CURL_ERROR_SIZE] = {};
 };
 
 extern "C" size_t on_body(char *data, size_t size, size_t count, void *user) noexcept {
@@ -44,6 +51,12 @@ extern "C" size_t on_body(char *data, size_t size, size_t count, void *user) noe
 extern "C" size_t on_header(char *data, size_t size, size_t count, void *user) noexcept {
     auto *t = static_cast<Transfer *>(user);
     const size_t n = size * count;
+    // Bounded before anything is kept: a server can send headers without end.
+    t->header_bytes += n;
+    if (t->header_bytes > kMaxResponseHeaderBytes) {
+        t->headers_too_large = true;
+        return 0; // makes libcurl stop with CURLE_WRITE_ERROR
+    }
     try {
         std::string line(data, n);
         if (line.rfind("HTTP/", 0) == 0) {
@@ -95,6 +108,9 @@ bool start(CURLM *multi, Transfer &t, const CurlOptions &o) {
     curl_easy_setopt(e, CURLOPT_URL, t.request->url.c_str());
     curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
     curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L); // redirects are checked and followed by the runner
+    // Should anything ever turn following on, libcurl still goes nowhere but http(s).
+    curl_easy_setopt(e, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt(e, CURLOPT_ERRORBUFFER, t.error);
     curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);       // no SIGALRM inside a PostgreSQL backend
     curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, o.connect_timeout_ms);
     curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, o.request_timeout_ms);
@@ -103,6 +119,10 @@ bool start(CURLM *multi, Transfer &t, const CurlOptions &o) {
     if (!o.ca_file.empty())
         curl_easy_setopt(e, CURLOPT_CAINFO, o.ca_file.c_str());
     curl_easy_setopt(e, CURLOPT_ACCEPT_ENCODING, ""); // gzip etc.; the size limit applies to the decoded body
+    // A body announced (Content-Length) over the limit fails before it is read; one that does
+    // not say, or is compressed, is cut off by on_body.
+    curl_easy_setopt(e, CURLOPT_MAXFILESIZE_LARGE,
+                     static_cast<curl_off_t>(std::min<std::uint64_t>(t.max_bytes, std::numeric_limits<curl_off_t>::max())));
     curl_easy_setopt(e, CURLOPT_USERAGENT, "usage_archive/0.1");
     curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body);
     curl_easy_setopt(e, CURLOPT_WRITEDATA, &t);
@@ -127,12 +147,36 @@ bool start(CURLM *multi, Transfer &t, const CurlOptions &o) {
     return true;
 }
 
-void finish(CURLM *multi, Transfer &t, CURLcode code) {
+// Which limit a CURLE_OPERATION_TIMEDOUT hit. libcurl reports both the same way, so it shows
+// in when: the connect timeout ends a transfer about connect_timeout_ms after it started, the
+// request timeout about request_timeout_ms after (a few ms either side, so the midpoint).
+std::string timeout_detail(CURL *easy, const CurlOptions &o) {
+    curl_off_t total_us = 0;
+    curl_easy_getinfo(easy, CURLINFO_TOTAL_TIME_T, &total_us);
+    if (o.connect_timeout_ms < o.request_timeout_ms && total_us / 1000 * 2 < o.connect_timeout_ms + o.request_timeout_ms)
+        return "could not connect within usage_archive.connect_timeout_ms (" + std::to_string(o.connect_timeout_ms) +
+               " ms)";
+    return "no complete response within usage_archive.request_timeout_ms (" + std::to_string(o.request_timeout_ms) +
+           " ms)";
+}
+
+// libcurl's specific message when it left one, else the error code's.
+std::string curl_detail(const Transfer &t, CURLcode code) {
+    std::string detail = t.error[0] ? std::string(t.error) : std::string(curl_easy_strerror(code));
+    while (!detail.empty() && (detail.back() == '\n' || detail.back() == '\r'))
+        detail.pop_back();
+    return detail;
+}
+
+void finish(CURLM *multi, Transfer &t, CURLcode code, const CurlOptions &o) {
     HttpResponse &r = *t.response;
     long status = 0;
     curl_easy_getinfo(t.easy, CURLINFO_RESPONSE_CODE, &status);
     r.status = status;
-    if (t.too_large) {
+    if (t.headers_too_large) {
+        r.failure = TransportFailure::too_large;
+        r.failure_detail = "more than " + std::to_string(kMaxResponseHeaderBytes) + " bytes of response headers";
+    } else if (t.too_large || code == CURLE_FILESIZE_EXCEEDED) {
         r.failure = TransportFailure::too_large;
         r.failure_detail = "more than " + std::to_string(t.max_bytes) + " bytes (usage_archive.max_response_bytes)";
     } else if (t.out_of_memory) {
@@ -143,16 +187,19 @@ void finish(CURLM *multi, Transfer &t, CURLcode code) {
         r.failure_detail = "cancelled";
     } else if (code == CURLE_OPERATION_TIMEDOUT) {
         r.failure = TransportFailure::timeout;
-        r.failure_detail = curl_easy_strerror(code);
+        r.failure_detail = timeout_detail(t.easy, o);
     } else if (code == CURLE_COULDNT_CONNECT || code == CURLE_COULDNT_RESOLVE_HOST) {
         r.failure = TransportFailure::connect;
-        r.failure_detail = curl_easy_strerror(code);
+        r.failure_detail = curl_detail(t, code);
     } else if (code != CURLE_OK) {
         r.failure = TransportFailure::other;
-        r.failure_detail = curl_easy_strerror(code);
+        r.failure_detail = curl_detail(t, code);
     }
-    if (r.failure != TransportFailure::none)
+    if (r.failure != TransportFailure::none) {
+        r.discarded_bytes = r.body.size();
         r.body.clear();
+        r.body.shrink_to_fit(); // up to max_response_bytes, held until the run ends otherwise
+    }
     curl_multi_remove_handle(multi, t.easy);
     curl_easy_cleanup(t.easy);
     curl_slist_free_all(t.headers);
@@ -234,7 +281,7 @@ void CurlTransport::perform(const std::vector<HttpRequest> &requests, int max_pa
             for (std::size_t i = 0; i < transfers.size(); ++i) {
                 Transfer &t = transfers[i];
                 if (t.easy)
-                    finish(multi, t, CURLE_ABORTED_BY_CALLBACK);
+                    finish(multi, t, CURLE_ABORTED_BY_CALLBACK, options_);
                 else if (i >= next)
                     t.response->failure = TransportFailure::aborted, t.response->failure_detail = "cancelled";
                 else
@@ -251,7 +298,7 @@ void CurlTransport::perform(const std::vector<HttpRequest> &requests, int max_pa
                 continue;
             Transfer *t = nullptr;
             curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, reinterpret_cast<char **>(&t));
-            finish(multi, *t, msg->data.result);
+            finish(multi, *t, msg->data.result, options_);
             --active;
             start_more(); // keep the slots full before spending time on this response
             deliver(*t);

@@ -11,6 +11,11 @@
 
 namespace usage_archive::http {
 
+// The most header bytes one transfer may receive (all its responses, 1xx included). Real
+// APIs send a few kB; libcurl's own bound depends on its version (300 kB in patched 7.88 and
+// 8.x, none before), and every header is also kept in HttpResponse::headers.
+constexpr std::size_t kMaxResponseHeaderBytes = 256 * 1024;
+
 struct CurlOptions {
     long connect_timeout_ms = 10000;               // usage_archive.connect_timeout_ms
     long request_timeout_ms = 60000;               // usage_archive.request_timeout_ms

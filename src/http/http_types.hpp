@@ -33,7 +33,7 @@ enum class TransportFailure {
     refused_url, // not http(s), or a host the policy does not allow: never connected
     connect,     // could not resolve or connect
     timeout,     // usage_archive.connect_timeout_ms or request_timeout_ms
-    too_large,   // body over usage_archive.max_response_bytes
+    too_large,   // body over usage_archive.max_response_bytes, or headers over kMaxResponseHeaderBytes
     aborted,     // the query was cancelled (pg_cancel_backend, statement_timeout)
     other,       // anything else libcurl reports (connection reset, truncated transfer, TLS ...)
 };
@@ -44,6 +44,9 @@ struct HttpResponse {
     long status = 0;
     std::string body;
     std::map<std::string, std::string> headers; // names in lower case
+    // Body bytes a failed transfer received before it failed (its body is dropped): the run
+    // log's bytes_received counts them, so a hostile answer shows how much it sent.
+    std::uint64_t discarded_bytes = 0;
 
     bool ok() const { return failure == TransportFailure::none && status >= 200 && status < 300; }
     const std::string *header(const std::string &lower_name) const {

@@ -8,6 +8,10 @@
 namespace usage_archive::http {
 namespace {
 
+// Bounds an error message whatever a server puts into it (a long redirect URL): the same
+// message goes to the client, the server log and archive_runs.error.
+constexpr std::size_t kMaxMessageBytes = 2000;
+
 // What a response may say about itself in a message: the API's messages, or for a token
 // endpoint only the OAuth2 error fields.
 std::string quoted_error(const HttpRequest &request, const HttpResponse &response) {
@@ -72,7 +76,9 @@ std::vector<HttpResponse> RequestRunner::run(std::vector<HttpRequest> requests, 
     try {
         return run_unscrubbed(std::move(requests), auth, budget, on_success);
     } catch (const HttpError &e) {
-        throw HttpError(e.kind(), scrubber_.scrub(e.what()), e.status());
+        // Scrubbed first (a secret is matched byte for byte), then made printable: a message
+        // quotes what the server sent (its text, a Location's host, libcurl's words).
+        throw HttpError(e.kind(), printable_text(scrubber_.scrub(e.what()), kMaxMessageBytes), e.status());
     }
 }
 
@@ -120,7 +126,7 @@ std::vector<HttpResponse> RequestRunner::run_unscrubbed(std::vector<HttpRequest>
         bool refresh_token = false;
         transport_.perform(sending, config_.max_parallel, [&](std::size_t k, HttpResponse &response) {
             const std::size_t i = batch[k];
-            stats_.bytes_received += response.body.size();
+            stats_.bytes_received += response.body.size() + response.discarded_bytes;
             if (response.failure != TransportFailure::none)
                 fail_transport(requests[i], response);
             if (response.ok()) {
@@ -139,7 +145,7 @@ std::vector<HttpResponse> RequestRunner::run_unscrubbed(std::vector<HttpRequest>
                                     status);
                 auto target = resolve_redirect(requests[i].url, *response.header("location"));
                 if (!target)
-                    throw HttpError(HttpError::Kind::refused, "unusable redirect from " + describe_request(requests[i]), status);
+                    throw HttpError(HttpError::Kind::refused, "redirect to an unusable Location refused: " + describe_request(requests[i]), status);
                 if (auto why = check_redirect(requests[i].url, *target))
                     throw HttpError(HttpError::Kind::refused, *why + ": " + describe_request(requests[i]), status);
                 requests[i].url = *target;

@@ -22,7 +22,7 @@ class TokenCache {
   public:
     struct Token {
         std::string authorization; // "Bearer abc..."
-        std::int64_t expires_at_ms;
+        std::int64_t expires_at_ms = 0;
     };
 
     // A cached token that is still good at now_ms, if any.

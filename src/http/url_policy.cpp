@@ -120,7 +120,7 @@ std::optional<std::string> check_redirect(const std::string &from, const std::st
     auto a = parse_http_url(from, &why);
     auto b = parse_http_url(to, &why);
     if (!a || !b)
-        return "redirect to an unusable URL: " + why;
+        return "redirect to an unusable URL refused: " + why;
     if (a->host != b->host)
         return "redirect to another host (" + b->host + ") refused";
     if (a->scheme == "https" && b->scheme == "http")

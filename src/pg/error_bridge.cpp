@@ -18,6 +18,10 @@ void copy_text(char *to, std::size_t size, const char *from) {
     std::size_t n = std::strlen(from);
     if (n >= size) {
         n = size - 4;
+        // Cut between characters: half a UTF-8 sequence is a message the client (and a
+        // run log row) cannot take. Continuation bytes are 10xxxxxx.
+        while (n > 0 && (static_cast<unsigned char>(from[n]) & 0xC0) == 0x80)
+            --n;
         std::memcpy(to + n, "...", 4);
     } else {
         to[n] = '\0';

@@ -7,6 +7,7 @@
 
 #include "core/calendar_date.hpp"
 #include "core/payload_error.hpp"
+#include "http/api_error_text.hpp"
 #include "http/curl_transport.hpp"
 #include "http/secret_file.hpp"
 #include "http/token_cache.hpp"
@@ -21,6 +22,8 @@ namespace {
 
 // The API returns the current cycle plus this many earlier ones; a decade is plenty.
 constexpr int kMaxPreviousCycles = 120;
+// A page's parse error names the request and quotes a little of the page: room for both.
+constexpr std::size_t kMaxPageErrorBytes = 4000;
 
 // Per backend, across runs: tokens are reused until shortly before they expire.
 http::TokenCache &token_cache() {
@@ -114,15 +117,18 @@ void fetch_and_parse(const SourceConfig &source, const UsageQuery &query, core::
         auth = std::make_unique<http::OAuthAuthorizer>(token_cache(), *creds, runner, env);
 
     // A page's parse error can quote the page (the API's errorMessage, a token of invalid
-    // JSON): it is scrubbed of every credential the run sent, like the runner's own errors.
+    // JSON): it is scrubbed of every credential the run sent, like the runner's own errors,
+    // and made printable (the parser quotes bytes of invalid UTF-8 as they are).
     const http::PageSink sink = [&parser, &runner](std::string_view body, const std::string &where) {
         check_for_interrupts();
         try {
             return parser.add(body);
         } catch (const core::PayloadError &e) {
-            throw core::PayloadError(e.kind(),
-                                     runner.scrubber().scrub(std::string(e.what()) + " (in the response to " + where + ")"),
-                                     e.byte_offset(), e.json_path());
+            throw core::PayloadError(
+                e.kind(),
+                http::printable_text(runner.scrubber().scrub(std::string(e.what()) + " (in the response to " + where + ")"),
+                                     kMaxPageErrorBytes),
+                e.byte_offset(), e.json_path());
         }
     };
     const auto started = std::chrono::steady_clock::now();

@@ -3,8 +3,9 @@
 // that a fake transport plays back, in order, to one whole authenticated fetch: the OAuth
 // token request, page 0, the pages it plans, retries and redirects. A request after the
 // script ends fails to connect. Only the errors the layer documents may come out (HttpError,
-// PayloadError); an HttpError's message must never show the client secret. The texts quoted from
-// error bodies are fuzzed directly too.
+// PayloadError); an HttpError's message must never show the client secret and must be
+// printable UTF-8 (http::printable_text leaves it as it is). The texts quoted from error
+// bodies are fuzzed directly too.
 #include "../unit/fake_http.hpp"
 
 #include "core/payload_error.hpp"
@@ -52,6 +53,11 @@ void never_shows_the_secret(const std::string &message) {
         std::fprintf(stderr, "an error message shows the client secret: %s\n", message.c_str());
         std::abort();
     }
+    // What a server sent reaches the message only as valid, printable UTF-8.
+    if (http::printable_text(message, message.size()) != message) {
+        std::fprintf(stderr, "an error message is not printable UTF-8: %s\n", message.c_str());
+        std::abort();
+    }
 }
 
 } // namespace
@@ -59,8 +65,9 @@ void never_shows_the_secret(const std::string &message) {
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t *data, std::size_t size) {
     const std::string_view input(reinterpret_cast<const char *>(data), size);
     const std::string text(input);
-    (void)http::api_error_text(text);
-    (void)http::oauth_error_text(text);
+    for (const std::string &quoted : {http::api_error_text(text), http::oauth_error_text(text)})
+        if (http::printable_text(quoted, quoted.size()) != quoted)
+            std::abort(); // quoted text is printable UTF-8 already
     (void)http::parse_retry_after_ms(text, 1'700'000'000'000);
     try {
         (void)http::parse_token_response(text, 0);

@@ -17,6 +17,7 @@ import json
 import os
 import secrets
 import signal
+import ssl
 import sys
 import tempfile
 import threading
@@ -27,6 +28,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, unquote_plus, urlencode, urlsplit
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import hostile  # noqa: E402
 import starlink_data as sd  # noqa: E402  (needs the path above)
 
 MAX_LIMIT = 250
@@ -103,6 +105,7 @@ CONTROL_KEYS = {
     "revision": _nonneg_int,
     "freeze_revision": lambda v: isinstance(v, bool),
     "inactive_every": _nonneg_int,
+    **hostile.HOSTILE_KEYS,
 }
 
 
@@ -137,6 +140,7 @@ class MockState:
             self.pages = Counter()
             self.statuses = Counter()
             self.tokens_issued = 0
+            self.tls_handshake_failures = 0  # connections whose client refused our certificate
             self.data_usage_times: list[float] = []
             self.last_query_body = None  # the raw body of the last data-usage query
             self.peak_in_flight = self.in_flight
@@ -202,6 +206,7 @@ class MockState:
                 "data_usage_pages": {str(p): n for p, n in sorted(self.pages.items())},
                 "statuses": {str(s): n for s, n in sorted(self.statuses.items())},
                 "tokens_issued": self.tokens_issued,
+                "tls_handshake_failures": self.tls_handshake_failures,
                 "data_usage_times": list(self.data_usage_times),
                 "last_query_body": self.last_query_body,
                 "revision": self.revision,
@@ -413,6 +418,8 @@ class Handler(BaseHTTPRequestHandler):
     def send_payload(self, body: bytes, page: int, *, is_envelope: bool):
         """Send a serialised 200 payload through the body-shaping faults: oversize_bytes
         (padding streamed in chunks), truncate_page/truncate_mode and slow_ms."""
+        if hostile.send_hostile(self, body):
+            return
         oversize = self.state.fault("oversize_bytes", 0)
         if oversize and is_envelope:
             # The padding is a huge warning, shaped like the documented error objects; the
@@ -527,6 +534,9 @@ class Handler(BaseHTTPRequestHandler):
     # ---- endpoints ------------------------------------------------------------------------
 
     def handle_token(self):
+        if self.state.fault("token_html"):
+            hostile.send_token_html(self)
+            return
         if self.state.fault("token_echo"):
             # A misbehaving server that quotes the request it could not handle, secret included.
             body = b"could not handle this request: " + self.body
@@ -688,9 +698,22 @@ class MockServer(ThreadingHTTPServer):
     daemon_threads = True
     block_on_close = False
 
-    def __init__(self, address, state: MockState):
+    def __init__(self, address, state: MockState, tls: ssl.SSLContext | None = None):
         super().__init__(address, Handler)
         self.state = state
+        self.tls = tls
+
+    def finish_request(self, request, client_address):
+        # With --tls-cert, the handshake happens here, in the connection's own thread: a
+        # client that refuses the certificate only ends its own connection.
+        if self.tls is not None:
+            try:
+                request = self.tls.wrap_socket(request, server_side=True)
+            except (ssl.SSLError, OSError):
+                with self.state.lock:
+                    self.state.tls_handshake_failures += 1
+                return
+        super().finish_request(request, client_address)
 
 
 def write_port_file(path: str, port: int):
@@ -714,6 +737,8 @@ def parse_args(argv):
     p.add_argument("--token-ttl", type=int, default=900, help="seconds")
     p.add_argument("--latency-ms", type=float, default=0, help="sleep per API request")
     p.add_argument("--log", help="append 'METHOD PATH STATUS' per request")
+    p.add_argument("--tls-cert", help="serve https with this PEM certificate (chain)")
+    p.add_argument("--tls-key", help="the private key of --tls-cert (PEM)")
     return p.parse_args(argv)
 
 
@@ -723,7 +748,11 @@ def main(argv=None) -> int:
         sd.Fleet(args.lines, args.seed, args.today),
         args.client_id, args.client_secret, args.token_ttl, args.latency_ms, args.log,
     )
-    server = MockServer(("127.0.0.1", args.port), state)
+    tls = None
+    if args.tls_cert:
+        tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        tls.load_cert_chain(args.tls_cert, args.tls_key)
+    server = MockServer(("127.0.0.1", args.port), state, tls)
     port = server.server_address[1]
     if args.port_file:
         write_port_file(args.port_file, port)

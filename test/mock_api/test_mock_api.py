@@ -13,18 +13,22 @@ import http.client
 import io
 import json
 import os
+import shutil
 import signal
 import socket
+import ssl
 import subprocess
 import sys
 import tempfile
 import threading
 import time
 import unittest
+import zlib
 from urllib.parse import urlencode, urlsplit
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
+import hostile  # noqa: E402
 import starlink_data as sd  # noqa: E402
 
 LINES = 20
@@ -687,6 +691,138 @@ class MockApiTest(unittest.TestCase):
         self.assertEqual(stats["faults"], {})
         self.assertEqual((stats["revision"], stats["tokens_issued"]), (0, 0))
         self.assertEqual(sum(stats["requests"].values()), 0)
+
+
+class HostileTest(unittest.TestCase):
+    """The hostile answers of hostile.py: each is what its README line says, on the wire. A
+    server of its own (MockApiTest's set-up and helpers, not its tests)."""
+
+    setUpClass = classmethod(MockApiTest.setUpClass.__func__)
+    tearDownClass = classmethod(MockApiTest.tearDownClass.__func__)
+    setUp = MockApiTest.setUp
+    tearDown = MockApiTest.tearDown
+    request = MockApiTest.request
+    post_json = MockApiTest.post_json
+    control = MockApiTest.control
+
+    def raw(self, path="/simple?days=5", timeout=10) -> socket.socket:
+        """A new connection that has sent GET `path`; the answer is read raw."""
+        sock = socket.create_connection(("127.0.0.1", self.port), timeout=timeout)
+        sock.sendall(f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n".encode())
+        self.addCleanup(sock.close)
+        return sock
+
+    @staticmethod
+    def read_until_closed(sock, at_most=None) -> bytes:
+        data = b""
+        while at_most is None or len(data) < at_most:
+            piece = sock.recv(65536)
+            if not piece:
+                break
+            data += piece
+        return data
+
+    def test_endless_body(self):
+        self.control(endless_body=True)
+        data = self.read_until_closed(self.raw(), at_most=8_000_000)
+        head, _, body = data.partition(b"\r\n\r\n")
+        self.assertIn(b"Transfer-Encoding: chunked", head)
+        self.assertGreaterEqual(len(body), 7_000_000, "still coming after 8 MB")
+        self.assertTrue(body.startswith(b"%x\r\n" % len(hostile.ENVELOPE_PREFIX) + hostile.ENVELOPE_PREFIX
+                                        + b"\r\n10000\r\nxxxx"))
+
+    def test_slowloris_one_byte_at_a_time(self):
+        self.control(slowloris_ms=150)
+        sock = self.raw()
+        start = time.monotonic()
+        got = b""
+        while len(got) < 4:
+            got += sock.recv(1)
+        self.assertEqual(got, b"HTTP")
+        self.assertGreater(time.monotonic() - start, 0.4, "four bytes take three pauses at least")
+
+    def test_compression_bombs_inflate_to_what_they_say(self):
+        for encoding, inflate in (("gzip", lambda b: zlib.decompress(b, 31)), ("deflate", zlib.decompress)):
+            with self.subTest(encoding):
+                self.control(compression_bomb={"encoding": encoding, "bytes": 5_000_000})
+                conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=10)
+                self.addCleanup(conn.close)
+                r = self.request("GET", "/simple?days=5", conn=conn)
+                self.assertEqual((r.status, r.headers["Content-Encoding"]), (200, encoding))
+                self.assertLess(len(r.body), 20_000)
+                plain = inflate(r.body)  # checksums and lengths are right
+                self.assertEqual(len(plain), 5_000_000)
+                self.assertTrue(plain.startswith(b'{"isValid":true,"errors":[],"warnings":[{'))
+        # The default is 10 GiB, about 10 MB on the wire.
+        length, _ = hostile.bomb_parts("gzip", hostile.ENVELOPE_PREFIX, hostile.DEFAULT_BOMB_BYTES)
+        self.assertLess(length, 12_000_000)
+        self.control(compression_bomb={"encoding": "gzip"})
+        head = self.read_until_closed(self.raw(), at_most=4096).partition(b"\r\n\r\n")[0]
+        self.assertIn(b"Content-Length: %d" % length, head)
+
+    def test_huge_headers(self):
+        self.control(huge_headers_bytes=2_000_000)
+        data = self.read_until_closed(self.raw())
+        head, found, body = data.partition(b"\r\n\r\n")
+        self.assertTrue(found)
+        self.assertGreaterEqual(len(head), 2_000_000)
+        self.assertTrue(head.startswith(b"HTTP/1.1 200 OK\r\nX-Padding-0: hhh"))
+        self.assertEqual(len(json.loads(body)), LINES, "the honest body after them")
+
+    def test_broken_chunked(self):
+        self.control(broken_chunked="bad_size")
+        data = self.read_until_closed(self.raw())
+        self.assertIn(b"Transfer-Encoding: chunked", data)
+        self.assertIn(b"\r\nzz-not-hex\r\n", data)
+        self.control(broken_chunked="cut")
+        r = http.client.HTTPConnection("127.0.0.1", self.port, timeout=10)
+        r.request("GET", "/simple?days=5")
+        with self.assertRaises(http.client.IncompleteRead):
+            r.getresponse().read()
+        r.close()
+
+    def test_garbage_error(self):
+        self.control(garbage_error=True)
+        r = self.request("GET", "/simple?days=5")
+        self.assertEqual((r.status, r.body), (400, hostile.GARBAGE))
+
+    def test_hostile_keys_are_validated(self):
+        for bad in ({"compression_bomb": {"encoding": "br"}}, {"broken_chunked": "maybe"},
+                    {"slowloris_ms": 0}, {"huge_headers_bytes": True}):
+            with self.subTest(bad):
+                self.assertEqual(self.post_json("/_control", bad).status, 400)
+
+    def test_token_html(self):
+        self.control(token_html=True)
+        r = self.request("POST", "/api/auth/connect/token", b"grant_type=client_credentials",
+                         {"Content-Type": "application/x-www-form-urlencoded"})
+        self.assertEqual((r.status, r.headers["Content-Type"]), (200, "text/html; charset=utf-8"))
+        self.assertTrue(r.body.startswith(b"<!DOCTYPE html>"))
+
+
+@unittest.skipUnless(shutil.which("openssl"), "needs the openssl command to make a certificate")
+class TlsTest(unittest.TestCase):
+    def test_https_with_a_self_signed_certificate(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            cert, key = os.path.join(tmp, "cert.pem"), os.path.join(tmp, "key.pem")
+            subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+                            "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
+                            "-keyout", key, "-out", cert], check=True, capture_output=True)
+            proc, port, _ = start_server(tmp, "--tls-cert", cert, "--tls-key", key)
+            try:
+                untrusting = http.client.HTTPSConnection("127.0.0.1", port, timeout=5,
+                                                         context=ssl.create_default_context())
+                with self.assertRaises(ssl.SSLCertVerificationError):
+                    untrusting.request("GET", "/_stats")
+                trusting = http.client.HTTPSConnection("127.0.0.1", port, timeout=5,
+                                                       context=ssl.create_default_context(cafile=cert))
+                trusting.request("GET", "/_stats")
+                response = trusting.getresponse()
+                self.assertEqual(response.status, 200)
+                self.assertEqual(json.loads(response.read())["tls_handshake_failures"], 1)
+                trusting.close()
+            finally:
+                self.assertEqual(stop_server(proc), 0)
 
 
 class SignalTest(unittest.TestCase):

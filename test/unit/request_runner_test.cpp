@@ -227,3 +227,59 @@ TEST(RequestRunner, AnApiThatEchoesTheAuthorizationHeaderIsScrubbed) {
     EXPECT_EQ(message, "HTTP 422 from GET http://api.test/q: bad header [redacted]; token [redacted]");
     EXPECT_EQ(runner.scrubber().scrub("page 3 said t1"), "page 3 said [redacted]") << "known to later messages too";
 }
+
+// A failed transfer's body is dropped, but the run log still counts what the server sent.
+TEST(RequestRunner, BytesOfAFailedTransferAreCounted) {
+    ScriptedTransport t([](const HttpRequest &) {
+        HttpResponse r;
+        r.failure = TransportFailure::too_large;
+        r.failure_detail = "more than 1024 bytes (usage_archive.max_response_bytes)";
+        r.discarded_bytes = 1024;
+        return r;
+    });
+    FakeEnvironment env;
+    FetchStats stats;
+    RequestRunner runner(t, env, RunnerConfig{}, stats);
+    EXPECT_EQ(error_of([&] { runner.run({get("http://api.test/big")}, nullptr, nullptr); }),
+              "response too large: GET http://api.test/big: more than 1024 bytes (usage_archive.max_response_bytes)");
+    EXPECT_EQ(stats.bytes_received, 1024u);
+}
+
+// Whatever a server puts into a message -- its error text, a Location -- comes out printable
+// and bounded.
+TEST(RequestRunner, ErrorsQuoteServersPrintably) {
+    ScriptedTransport t([](const HttpRequest &) { return respond(500, "\xFF\xFE\x1b[2Jboom"); });
+    FakeEnvironment env;
+    FetchStats stats;
+    RunnerConfig config;
+    config.retry.max_retries = 0;
+    RequestRunner runner(t, env, config, stats);
+    EXPECT_EQ(error_of([&] { runner.run({get("http://api.test/x")}, nullptr, nullptr); }),
+              "HTTP 500 from GET http://api.test/x: ???[2Jboom");
+
+    const std::string far = "/" + std::string(100000, 'a');
+    ScriptedTransport loop([&](const HttpRequest &) { return respond(307, "", {{"location", far}}); });
+    RequestRunner runner2(loop, env, RunnerConfig{}, stats);
+    const std::string message = error_of([&] { runner2.run({get("http://api.test/x")}, nullptr, nullptr); });
+    EXPECT_EQ(message.rfind("too many redirects (more than 3): GET http://api.test/aaaa", 0), 0u) << message;
+    EXPECT_LE(message.size(), 2003u);
+}
+
+// Redirects that leave the source's host -- to another name, a private or link-local address,
+// another scheme -- are refused from the Location alone: the transport never sees them.
+TEST(RequestRunner, RefusedRedirectsAreNeverRequested) {
+    for (const char *location : {"file:///etc/passwd", "http://10.0.0.1/x", "http://169.254.169.254/latest/meta-data/",
+                                 "http://192.168.1.1/", "http://[::1]:8080/", "http://localhost/x", "//127.0.0.2/x",
+                                 "http://127.0.0.1:8080@evil.test/", "gopher://127.0.0.1/x",
+                                 "javascript:alert(1)", "http://a b/"}) {
+        ScriptedTransport t([&](const HttpRequest &) { return respond(302, "", {{"location", location}}); });
+        FakeEnvironment env;
+        FetchStats stats;
+        RequestRunner runner(t, env, RunnerConfig{}, stats);
+        HttpError::Kind kind{};
+        const std::string message = error_of([&] { runner.run({get("http://127.0.0.1/x")}, nullptr, nullptr); }, &kind);
+        EXPECT_EQ(kind, HttpError::Kind::refused) << location << ": " << message;
+        EXPECT_NE(message.find("refused"), std::string::npos) << message;
+        EXPECT_EQ(t.sent.size(), 1u) << location;
+    }
+}

@@ -110,3 +110,40 @@ TEST(TokenCache, OAuthErrorFieldsAreScrubbedOfTheSecretToo) {
               }),
               "token request failed: HTTP 400 from POST http://auth.test/token: invalid_request: secret [redacted] is wrong");
 }
+
+// A token endpoint is a server like any other: what it answers goes into every API request's
+// Authorization header, so it must be something a header can carry.
+TEST(TokenCache, AHostileTokenAnswerIsRefused) {
+    EXPECT_THROW(parse_token_response(R"({"access_token": "abc\r\nX-Injected: 1"})", 0), HttpError);
+    EXPECT_THROW(parse_token_response(R"({"access_token": "a b"})", 0), HttpError);
+    EXPECT_THROW(parse_token_response(R"({"access_token": "abc", "token_type": "Bearer\nX-Injected: 1"})", 0), HttpError);
+    EXPECT_THROW(parse_token_response(R"({"access_token": "abc", "token_type": "Be arer"})", 0), HttpError);
+    EXPECT_EQ(parse_token_response(R"({"access_token": "a-b.c_d~e+f/g=="})", 0).authorization, "Bearer a-b.c_d~e+f/g==");
+    // expires_in out of any sane range: clamped, not undefined behaviour.
+    EXPECT_EQ(parse_token_response(R"({"access_token": "x", "expires_in": 1e300})", 0).expires_at_ms,
+              366LL * 24 * 3600 * 1000 - 60000);
+    EXPECT_EQ(parse_token_response(R"({"access_token": "x", "expires_in": -1e300})", 5).expires_at_ms, 5);
+}
+
+TEST(TokenCache, AnHtmlAnswerNamesTheEndpointAndWhatItSent) {
+    ScriptedTransport t([](const HttpRequest &) {
+        return respond(200, "<!DOCTYPE html><html><body>client_secret=s3cret</body></html>",
+                       {{"content-type", "text/html; charset=utf-8"}});
+    });
+    FakeEnvironment env;
+    FetchStats stats;
+    RequestRunner runner(t, env, RunnerConfig{}, stats);
+    TokenCache cache;
+    OAuthAuthorizer auth(cache, {"http://auth.test/token", "id", "s3cret"}, runner, env);
+    HttpError::Kind kind{};
+    std::string message;
+    try {
+        auth.authorization(false);
+    } catch (const HttpError &e) {
+        kind = e.kind();
+        message = e.what();
+    }
+    EXPECT_EQ(message, "token request failed: HTTP 200 from POST http://auth.test/token: the answer is not a JSON "
+                       "object with an access_token (Content-Type: text/html; charset=utf-8)");
+    EXPECT_EQ(kind, HttpError::Kind::bad_token_response);
+}
