@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs the Debian 12 packages the build, tests, demo and benchmarks need: with apt-get
 # when run as root, otherwise it prints the exact command and fails. clang and its runtime
-# libraries build the sanitized unit tests and the libFuzzer targets (make test, make fuzz).
+# libraries build the sanitized unit tests and the libFuzzer targets (make test, make fuzz);
+# zlib compresses the gzip bomb the HTTP transport's unit tests serve from a loopback server.
 set -euo pipefail
 
 packages=(
@@ -9,7 +10,7 @@ packages=(
     postgresql-15 postgresql-server-dev-15 postgresql-15-cron
     libcurl4-openssl-dev nlohmann-json3-dev libgtest-dev
     libipc-run-perl python3 python3-psycopg2 procps
-    clang-14 libclang-rt-14-dev
+    clang-14 libclang-rt-14-dev zlib1g-dev
 )
 # A target with needs of its own names them (make test-valgrind: valgrind).
 packages+=("$@")
