@@ -60,10 +60,6 @@ std::uint64_t spi_fetch(Portal portal, long rows) {
     });
 }
 
-void spi_close_cursor(Portal portal) {
-    pg_call([=]() noexcept { SPI_cursor_close(portal); });
-}
-
 SpiCursor::SpiCursor(const char *sql, const std::vector<SpiArg> &args, CursorSnapshot snapshot)
     : portal_(spi_open_cursor(sql, args, snapshot)), name_(portal_->name) {}
 

@@ -76,10 +76,9 @@ SpiArg bool_arg(bool value);
 // (the keys in a LATERAL subquery fenced with OFFSET 0, see sql_write.cpp).
 template <typename Fn> void with_index_lookups(Fn fn);
 
-// Cursor primitives behind spi_for_each_batch.
+// Cursor primitives behind SpiCursor.
 Portal spi_open_cursor(const char *sql, const std::vector<SpiArg> &args, CursorSnapshot snapshot = CursorSnapshot::statement);
 std::uint64_t spi_fetch(Portal portal, long rows);
-void spi_close_cursor(Portal portal);
 
 template <typename Fn> void with_index_lookups(Fn fn) {
     // JIT too: with stale statistics these statements look expensive, and compiling them
