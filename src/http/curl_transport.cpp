@@ -147,13 +147,14 @@ bool start(CURLM *multi, Transfer &t, const CurlOptions &o) {
     return true;
 }
 
-// Which limit a CURLE_OPERATION_TIMEDOUT hit. libcurl reports both the same way, so it shows
-// in when: the connect timeout ends a transfer about connect_timeout_ms after it started, the
-// request timeout about request_timeout_ms after (a few ms either side, so the midpoint).
+// Which limit a CURLE_OPERATION_TIMEDOUT hit. libcurl reports both the same way; what tells
+// them apart is whether the connect phase (TCP, and the TLS handshake for https) finished:
+// libcurl records the pre-transfer time only once it has. (A request timeout shorter than the
+// connect timeout also ends a connect: that is the request timeout's doing.)
 std::string timeout_detail(CURL *easy, const CurlOptions &o) {
-    curl_off_t total_us = 0;
-    curl_easy_getinfo(easy, CURLINFO_TOTAL_TIME_T, &total_us);
-    if (o.connect_timeout_ms < o.request_timeout_ms && total_us / 1000 * 2 < o.connect_timeout_ms + o.request_timeout_ms)
+    curl_off_t pretransfer_us = 0;
+    curl_easy_getinfo(easy, CURLINFO_PRETRANSFER_TIME_T, &pretransfer_us);
+    if (pretransfer_us == 0 && o.connect_timeout_ms < o.request_timeout_ms)
         return "could not connect within usage_archive.connect_timeout_ms (" + std::to_string(o.connect_timeout_ms) +
                " ms)";
     return "no complete response within usage_archive.request_timeout_ms (" + std::to_string(o.request_timeout_ms) +
