@@ -53,7 +53,10 @@ JOIN usage_archive.service_lines l USING (service_line_id) WHERE l.source = 'moc
 SELECT try_archive('mock', 1, ARRAY['AST-100000-00000-00']);
 SELECT records > 0 AND records < 100 AS one_line_only FROM last_http_run();
 
--- 429 with and without Retry-After, and 5xx: retried, then success.
+-- 429 with and without Retry-After, and 5xx: retried, then success. The mock's faults
+-- answer requests in arrival order: one request at a time keeps them on page 0 (a run of a
+-- source with known lines otherwise asks for several pages at once, see below).
+SET usage_archive.max_concurrent_requests = 1;
 \! python3 test/mock_api/control.py set '{"status_sequence": [429, 429], "retry_after": 0}'
 SELECT try_archive('mock');
 SELECT http_retries FROM last_http_run();
@@ -141,6 +144,28 @@ SELECT try_archive('mock');
 SELECT try_archive('mock');
 SELECT http_retries FROM last_http_run();
 \! python3 test/mock_api/control.py stats tokens_issued
+RESET usage_archive.max_concurrent_requests;
+
+-- Before page 0 says how many pages there are, a run asks for as many pages as the source's
+-- known lines fill (at most max_concurrent_requests) at once; a page past the last one is
+-- dropped, whatever it answers. 20 lines at 10 a page are 2 pages; 10 more known lines make
+-- the run guess 3, and page 2 fails (no retries): the run does not.
+SELECT usage_archive.add_source('mock_spec', 'starlink',
+  base_url => 'http://127.0.0.1:' || :'mock_port' || '/api',
+  token_url => 'http://127.0.0.1:' || :'mock_port' || '/api/auth/connect/token',
+  client_id => 'test-client', client_secret => 'test-secret',
+  options => '{"page_limit": 10}');
+SELECT try_archive('mock_spec');
+SELECT records, http_requests - http_retries AS requests FROM last_http_run();
+INSERT INTO usage_archive.service_lines (source, service_line_number)
+SELECT 'mock_spec', 'SPECULATION-' || i FROM generate_series(1, 10) i;
+SET usage_archive.max_retries = 0;
+\! python3 test/mock_api/control.py set '{"fail_page": {"page": 2, "status": 500}}'
+SELECT try_archive('mock_spec');
+SELECT records, inserted AS new_rows, http_requests AS requests FROM last_http_run();
+\! python3 test/mock_api/control.py reset
+RESET usage_archive.max_retries;
+DELETE FROM usage_archive.service_lines WHERE service_line_number LIKE 'SPECULATION-%';
 
 -- The same day twice in one response (overlapping cycles): collapsed.
 \! python3 test/mock_api/control.py set '{"duplicate_days": true}'

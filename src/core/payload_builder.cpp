@@ -56,7 +56,7 @@ std::uint32_t PayloadBuilder::intern_line(std::string_view number) {
 void PayloadBuilder::expect_bytes(std::size_t body_bytes) {
     constexpr std::size_t kMinBytesPerRecord = 32; // {"date":"2025-10-01","usage_gb":1} and more
     std::vector<UsageRecord> &records = payload_.records;
-    const std::size_t wanted = records.size() + body_bytes / kMinBytesPerRecord;
+    const std::size_t wanted = records.size() + std::min(body_bytes / kMinBytesPerRecord, reservation_cap_);
     if (wanted > records.capacity()) // grow geometrically: pages must not copy the records each time
         records.reserve(std::max(wanted, 2 * records.capacity()));
 }
@@ -90,8 +90,10 @@ void PayloadBuilder::end_cycle(std::optional<std::int32_t> start, std::optional<
     payload_.cycles.push_back(std::move(cycle));
 }
 
-ParsedPayload PayloadBuilder::take() {
-    std::vector<BillingCycle> &cycles = payload_.cycles;
+namespace {
+
+// Of cycles reported more than once (pages, repeats), keeps the last report.
+void keep_last_reports(std::vector<BillingCycle> &cycles) {
     // Last report first within each (line, start), then keep the first of each.
     std::sort(cycles.begin(), cycles.end(), [](const BillingCycle &a, const BillingCycle &b) {
         if (a.line != b.line)
@@ -105,7 +107,21 @@ ParsedPayload PayloadBuilder::take() {
                                  return a.line == b.line && a.start == b.start;
                              }),
                  cycles.end());
+}
+
+} // namespace
+
+ParsedPayload PayloadBuilder::take() {
+    keep_last_reports(payload_.cycles);
     return std::move(payload_);
+}
+
+void PayloadBuilder::take_chunk(ParsedChunk &into) {
+    into.records.clear();
+    into.cycles.clear();
+    into.records.swap(payload_.records);
+    into.cycles.swap(payload_.cycles);
+    keep_last_reports(into.cycles);
 }
 
 void PayloadBuilder::add_record(const UsageRecord &record) {
@@ -128,6 +144,8 @@ void PayloadBuilder::end_group(std::uint32_t line) {
     const std::string number = text_excerpt(payload_.lines[line].number, 64);
     for (std::size_t i = group_first_reason_; i < payload_.rejection_reasons.size(); ++i)
         payload_.rejection_reasons[i] = number + ", " + payload_.rejection_reasons[i];
+    if (group_end_)
+        group_end_();
 }
 
 } // namespace usage_archive::core

@@ -7,6 +7,7 @@
 #include "record_validation.hpp"
 #include "usage_record.hpp"
 
+#include <functional>
 #include <string>
 #include <optional>
 #include <string_view>
@@ -60,6 +61,23 @@ class PayloadBuilder {
     // The payload; of cycles reported more than once (pages, repeats), the last report.
     ParsedPayload take();
 
+    // Streaming: an archive run writes the records of a large payload a chunk at a time, so
+    // that it holds one chunk, not the whole fleet. take_chunk() moves out the records and
+    // cycles completed since the last call (only between groups: a group's records are bound
+    // to their line when it ends) and hands back `into`'s old buffers for reuse; lines,
+    // ordinals and rejection counts stay the run's. Of a cycle reported twice in one chunk,
+    // the chunk holds the last report; across chunks, the later chunk's report comes later.
+    void take_chunk(ParsedChunk &into);
+    std::size_t pending_records() const { return payload_.records.size(); }
+    const std::vector<ServiceLineInfo> &lines() const { return payload_.lines; }
+    std::uint64_t rejected() const { return payload_.rejected; }
+    const std::vector<std::string> &rejection_reasons() const { return payload_.rejection_reasons; }
+    // Called after each group ends, between groups: where a chunk may be taken in the middle
+    // of one large body. May throw (the parse then ends with that exception).
+    void on_group_end(std::function<void()> hook) { group_end_ = std::move(hook); }
+    // Caps what expect_bytes() reserves: a streaming run never holds more than a chunk.
+    void cap_reservation(std::size_t records) { reservation_cap_ = records; }
+
   private:
     ParsedPayload payload_;
     std::unordered_map<std::string, std::uint32_t> line_index_;
@@ -70,6 +88,8 @@ class PayloadBuilder {
     std::uint32_t next_cycle_ordinal_ = 0;
     std::uint32_t next_ordinal_ = 0;
     void (*progress_)();
+    std::function<void()> group_end_;
+    std::size_t reservation_cap_ = SIZE_MAX;
 };
 
 } // namespace usage_archive::core

@@ -36,6 +36,8 @@ class PayloadParser {
     // an envelope whose isValid is false. Invalid days are counted as rejections.
     PageInfo add(std::string_view body);
     ParsedPayload finish() { return builder_.take(); }
+    // What a streaming run reads between bodies (take_chunk, lines, rejections).
+    PayloadBuilder &builder() { return builder_; }
 
   private:
     SourceKind kind_;

@@ -68,4 +68,11 @@ struct ParsedPayload {
     std::uint64_t total_records() const { return records.size() + rejected; }
 };
 
+// A part of a payload taken while it is being parsed (PayloadBuilder::take_chunk): its
+// records and billing cycles; lines are the run's (ParsedPayload::lines of the builder).
+struct ParsedChunk {
+    std::vector<UsageRecord> records;
+    std::vector<BillingCycle> cycles;
+};
+
 } // namespace usage_archive::core

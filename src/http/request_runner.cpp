@@ -69,12 +69,12 @@ void RequestRunner::wait(std::int64_t ms, RunEnvironment::Wait why) {
 }
 
 std::vector<HttpResponse> RequestRunner::run(std::vector<HttpRequest> requests, Authorizer *auth, RequestBudget *budget,
-                                             const SuccessHandler &on_success) {
+                                             const SuccessHandler &on_success, const NeededCheck &still_needed) {
     for (const HttpRequest &r : requests)
         for (const std::string &secret : r.secrets)
             scrubber_.add(secret);
     try {
-        return run_unscrubbed(std::move(requests), auth, budget, on_success);
+        return run_unscrubbed(std::move(requests), auth, budget, on_success, still_needed);
     } catch (const HttpError &e) {
         // Scrubbed first (a secret is matched byte for byte), then made printable: a message
         // quotes what the server sent (its text, a Location's host, libcurl's words).
@@ -83,7 +83,8 @@ std::vector<HttpResponse> RequestRunner::run(std::vector<HttpRequest> requests, 
 }
 
 std::vector<HttpResponse> RequestRunner::run_unscrubbed(std::vector<HttpRequest> requests, Authorizer *auth,
-                                                        RequestBudget *budget, const SuccessHandler &on_success) {
+                                                        RequestBudget *budget, const SuccessHandler &on_success,
+                                                        const NeededCheck &still_needed) {
     const std::size_t n = requests.size();
     std::vector<HttpResponse> results(n);
     std::vector<int> retries(n, 0), redirects(n, 0);
@@ -104,6 +105,11 @@ std::vector<HttpResponse> RequestRunner::run_unscrubbed(std::vector<HttpRequest>
 
 
     while (!pending.empty()) {
+        if (still_needed)
+            pending.erase(std::remove_if(pending.begin(), pending.end(), [&](std::size_t i) { return !still_needed(i); }),
+                          pending.end());
+        if (pending.empty())
+            break;
         if (env_.should_abort())
             throw HttpError(HttpError::Kind::aborted, "request cancelled");
         std::size_t take = pending.size();
@@ -127,6 +133,8 @@ std::vector<HttpResponse> RequestRunner::run_unscrubbed(std::vector<HttpRequest>
         transport_.perform(sending, config_.max_parallel, [&](std::size_t k, HttpResponse &response) {
             const std::size_t i = batch[k];
             stats_.bytes_received += response.body.size() + response.discarded_bytes;
+            if (still_needed && !still_needed(i))
+                return; // answered, or failed, after it stopped mattering
             if (response.failure != TransportFailure::none)
                 fail_transport(requests[i], response);
             if (response.ok()) {

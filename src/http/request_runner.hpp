@@ -42,8 +42,12 @@ class RequestRunner {
     // HttpError for the first one that cannot succeed. With `auth`, every request carries its
     // Authorization header. With `budget`, requests start only as it grants them. With
     // `on_success`, successful responses go to it as they arrive instead of being returned.
+    // Says whether a request's answer is still wanted (a page requested speculatively may turn
+    // out to lie past the last page): one that is not is neither retried nor failed on.
+    using NeededCheck = std::function<bool(std::size_t index)>;
+
     std::vector<HttpResponse> run(std::vector<HttpRequest> requests, Authorizer *auth, RequestBudget *budget,
-                                  const SuccessHandler &on_success = {});
+                                  const SuccessHandler &on_success = {}, const NeededCheck &still_needed = {});
 
     // Knows every credential this runner has sent (request secrets, Authorization values):
     // its HttpErrors are scrubbed already; other messages that quote a response (a page's
@@ -52,7 +56,7 @@ class RequestRunner {
 
   private:
     std::vector<HttpResponse> run_unscrubbed(std::vector<HttpRequest> requests, Authorizer *auth, RequestBudget *budget,
-                                             const SuccessHandler &on_success);
+                                             const SuccessHandler &on_success, const NeededCheck &still_needed);
     void wait(std::int64_t ms, RunEnvironment::Wait why);
     SecretScrubber scrubber_;
     HttpTransport &transport_;

@@ -71,44 +71,50 @@ HttpRequest starlink_page_request(const StarlinkQuery &query, std::int64_t page)
 void fetch_starlink_usage(RequestRunner &runner, Authorizer *auth, RequestBudget &budget, const StarlinkQuery &query,
                           const PageSink &sink) {
     core::PageInfo info;
-    HttpRequest first = starlink_page_request(query, 0);
-    deliver(sink, first, runner.run({first}, auth, &budget).front(), &info);
-    if (info.is_last_page.value_or(true))
-        return; // the last page, or a response that does not page at all
-    std::int64_t next = 1;
-    if (info.total_count) {
-        const std::int64_t limit = std::max<std::int64_t>(1, info.limit.value_or(query.page_limit));
-        const std::int64_t planned = std::min(kMaxPages, (*info.total_count + limit - 1) / limit);
+    bool done = false;          // a delivered page said it was the last
+    std::int64_t next = 0;      // the first page not requested yet
+    // Pages known or guessed to exist: page 0's totalCount replaces the guess.
+    std::int64_t planned = std::clamp<std::int64_t>(query.speculative_pages, 1, kMaxPages);
+    bool counted = false;
+    while (!done) {
+        if (next >= kMaxPages)
+            throw HttpError(HttpError::Kind::status,
+                            "the API kept reporting more pages after " + std::to_string(kMaxPages));
+        // Past the planned pages (the fleet grew meanwhile, or the API does not say how many
+        // there are): one page at a time until one says it is the last.
+        const std::int64_t until = std::min(kMaxPages, std::max(next + 1, std::min(planned, next + kPageWindow)));
+        std::vector<HttpRequest> requests;
+        for (std::int64_t p = next; p < until; ++p)
+            requests.push_back(starlink_page_request(query, p));
         // Pages are parsed as they arrive, while the later ones are still in flight, but in
         // page order: a page that overtakes an earlier one waits for it. The order decides
         // which of two copies of a day wins, so it must not depend on network timing. A window
         // bounds how many bodies can wait so (a retried early page holds the later ones back).
-        while (next < planned) {
-            std::vector<HttpRequest> requests;
-            for (std::int64_t p = next; p < std::min(planned, next + kPageWindow); ++p)
-                requests.push_back(starlink_page_request(query, p));
-            std::map<std::size_t, HttpResponse> early;
-            std::size_t in_order = 0;
-            runner.run(requests, auth, &budget, [&](std::size_t i, HttpResponse &response) {
+        // Pages past the one that says it is the last were requested on speculation: their
+        // answers (or failures) are dropped.
+        std::map<std::size_t, HttpResponse> early;
+        std::size_t in_order = 0;
+        runner.run(
+            requests, auth, &budget,
+            [&](std::size_t i, HttpResponse &response) {
+                if (done)
+                    return;
                 early.emplace(i, std::move(response));
-                for (auto it = early.find(in_order); it != early.end(); it = early.find(in_order)) {
+                for (auto it = early.find(in_order); !done && it != early.end(); it = early.find(in_order)) {
                     deliver(sink, requests[in_order], it->second, &info);
                     early.erase(it);
                     ++in_order;
+                    done = info.is_last_page.value_or(true); // a response that does not page is all there is
+                    if (!counted && info.total_count) {
+                        counted = true;
+                        const std::int64_t limit = std::max<std::int64_t>(1, info.limit.value_or(query.page_limit));
+                        planned = std::min(kMaxPages, (*info.total_count + limit - 1) / limit);
+                    }
                 }
-            });
-            next += static_cast<std::int64_t>(requests.size());
-        }
-        if (info.is_last_page.value_or(true))
-            return;
+            },
+            [&](std::size_t i) { return !done || i < in_order; });
+        next = until;
     }
-    for (; next < kMaxPages; ++next) {
-        HttpRequest request = starlink_page_request(query, next);
-        deliver(sink, request, runner.run({request}, auth, &budget).front(), &info);
-        if (info.is_last_page.value_or(true))
-            return;
-    }
-    throw HttpError(HttpError::Kind::status, "the API kept reporting more pages after " + std::to_string(kMaxPages));
 }
 
 void fetch_simple_usage(RequestRunner &runner, Authorizer *auth, RequestBudget &budget, const std::string &url,

@@ -22,6 +22,9 @@ struct StarlinkQuery {
     std::optional<std::vector<std::string>> service_lines; // null or empty: all lines
     std::optional<std::string> query_start_date; // ...or, when set ("YYYY-MM-DD"), every cycle from this day on
     bool active_service_lines_only = false; // false: inactive lines' last cycles too
+    // Pages requested at once before page 0 has said how many there are (pages past the last
+    // are dropped): a guess from the source's last run, at most max_concurrent_requests.
+    int speculative_pages = 1;
 };
 
 // The JSON body of every page's request, as the API's own clients send it:
@@ -37,11 +40,10 @@ std::string starlink_request_record(const StarlinkQuery &query, std::size_t max_
 // Parses one body; `where` describes the request it answered, for error messages.
 using PageSink = std::function<core::PageInfo(std::string_view body, const std::string &where)>;
 
-// Page 0 first; from its totalCount the remaining pages are planned and fetched
-// concurrently (32 at a time), each parsed as soon as it and the pages before it have
-// arrived; if the last
-// planned page does not say isLastPage, fetching goes on page by page until one does (the
-// fleet grew meanwhile).
+// Pages 0 .. speculative_pages-1 at once; from page 0's totalCount the remaining pages are
+// planned and fetched concurrently (32 requests handed to the transport at a time), each
+// parsed as soon as it and the pages before it have arrived; if the last planned page does
+// not say isLastPage, fetching goes on page by page until one does (the fleet grew meanwhile).
 void fetch_starlink_usage(RequestRunner &runner, Authorizer *auth, RequestBudget &budget, const StarlinkQuery &query,
                           const PageSink &sink);
 

@@ -18,10 +18,12 @@ struct ArchiveResult {
     RunCounters counters;
 };
 
-// Puts the run's payload into the parser: one body given by the caller, or the pages of an
-// HTTP fetch. It may also fill the counters it knows (bytes, HTTP figures). PayloadErrors it
-// lets escape become the run's error.
-using PayloadProducer = std::function<void(const SourceConfig &, core::PayloadParser &, RunCounters &)>;
+class RunFeed;
+
+// Puts the run's payload into the feed: one body given by the caller, or the pages of an
+// HTTP fetch (each written a chunk at a time as it is parsed). It may also fill the counters
+// it knows (bytes, HTTP figures). PayloadErrors it lets escape become the run's error.
+using PayloadProducer = std::function<void(const SourceConfig &, RunFeed &, RunCounters &)>;
 
 // What a call archives: its source, and what puts its payload into the parser.
 struct ArchiveCall {
@@ -31,9 +33,10 @@ struct ArchiveCall {
 
 // One archive call, logged from its first step: its archive_runs row (under `source_for_log`,
 // the source argument as given), then `read_arguments` (whose errors, like every later one,
-// are recorded in the run log), then the run. Must run with SPI connected. The whole payload
-// is in hand before anything is written, and any failure raises: the caller's transaction
-// being aborted, nothing of the run stays behind but its run-log row (see run_log.hpp).
+// are recorded in the run log), then the run. Must run with SPI connected. The payload is
+// written a chunk at a time while it is parsed or fetched (run_feed.hpp), all in the caller's
+// transaction, and any failure raises: the caller's transaction being aborted, nothing of the
+// run stays behind but its run-log row (see run_log.hpp).
 ArchiveResult archive_call(const std::string &source_for_log, const char *entry_point,
                            const std::function<ArchiveCall()> &read_arguments);
 

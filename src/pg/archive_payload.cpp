@@ -2,6 +2,7 @@
 // response body given directly, no HTTP.
 #include "entry_support.hpp"
 #include "jsonb_text.hpp"
+#include "run_feed.hpp"
 
 namespace usage_archive::pg {
 namespace {
@@ -11,9 +12,9 @@ namespace {
 // text is the argument itself) is released: the writing phase needs only the records, and
 // a large payload would otherwise double the run's peak memory.
 PayloadProducer parse_in_place(std::string_view payload, void *owned) {
-    return [payload, owned](const SourceConfig &, core::PayloadParser &parser, RunCounters &counters) {
+    return [payload, owned](const SourceConfig &, RunFeed &feed, RunCounters &counters) {
         counters.payload_bytes = payload.size();
-        parser.add(payload);
+        feed.add(payload);
         if (owned)
             pg_call([owned]() noexcept { pfree(owned); });
     };

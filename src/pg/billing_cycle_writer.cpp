@@ -29,19 +29,20 @@ std::string date_array_literal(const std::vector<std::int32_t> &days) {
 
 } // namespace
 
-std::uint64_t write_billing_cycles(const core::ParsedPayload &parsed, const std::vector<std::int64_t> &line_ids,
-                                   std::int64_t run_id) {
+std::uint64_t write_billing_cycles(const std::vector<core::BillingCycle> &cycles,
+                                   const std::vector<core::ServiceLineInfo> &payload_lines,
+                                   const std::vector<std::int64_t> &line_ids, std::int64_t run_id) {
     std::vector<std::int64_t> lines;
     std::vector<std::int32_t> starts, ends, covered;
     std::vector<std::optional<std::string>> reported;
     std::vector<std::optional<core::MilliGb>> priority, standard, opt_in, non_billable;
     std::vector<std::optional<double>> limits;
     const std::int32_t today = utc_today();
-    for (const core::BillingCycle &c : parsed.cycles) {
+    for (const core::BillingCycle &c : cycles) {
         const std::int64_t line_id = line_ids[c.line];
         if (line_id == 0)
             continue;
-        const core::ServiceLineInfo &info = parsed.lines[c.line];
+        const core::ServiceLineInfo &info = payload_lines[c.line];
         lines.push_back(line_id);
         starts.push_back(c.start);
         ends.push_back(c.end);

@@ -13,9 +13,10 @@
 
 namespace usage_archive::pg {
 
-// `line_ids`: the service_line_id of each payload line (0: not archived, its cycles neither).
+// `cycles` of `payload_lines`, whose service_line_id is in `line_ids` (0: not archived, its cycles neither).
 // Returns the number of cycles written (new or changed).
-std::uint64_t write_billing_cycles(const core::ParsedPayload &parsed, const std::vector<std::int64_t> &line_ids,
-                                   std::int64_t run_id);
+std::uint64_t write_billing_cycles(const std::vector<core::BillingCycle> &cycles,
+                                   const std::vector<core::ServiceLineInfo> &payload_lines,
+                                   const std::vector<std::int64_t> &line_ids, std::int64_t run_id);
 
 } // namespace usage_archive::pg

@@ -43,6 +43,11 @@ void define_settings() {
                              "managed by another extension.",
                              &settings.write_method, static_cast<int>(WriteMethod::automatic), kWriteMethods, PGC_USERSET,
                              0, nullptr, nullptr, nullptr);
+    DefineCustomIntVariable("usage_archive.write_chunk_records",
+                            "Records an archive run parses before it writes them, while the rest of the payload is "
+                            "still being parsed or fetched.",
+                            "A run holds about 100 bytes per record of a chunk; smaller chunks cost more statements.",
+                            &settings.write_chunk_records, 65536, 1, INT_MAX, PGC_USERSET, 0, nullptr, nullptr, nullptr);
     DefineCustomIntVariable("usage_archive.max_concurrent_requests",
                             "Pages of one archive_usage run fetched at the same time.", nullptr,
                             &settings.max_concurrent_requests, 4, 1, 64, PGC_USERSET, 0, nullptr, nullptr, nullptr);

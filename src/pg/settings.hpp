@@ -9,6 +9,7 @@ struct Settings {
     double tolerance_gb; // usage_archive.tolerance_gb
     double max_daily_gb; // usage_archive.max_daily_gb
     int write_method;    // usage_archive.write_method (WriteMethod)
+    int write_chunk_records; // usage_archive.write_chunk_records
     // HTTP (archive_usage)
     int max_concurrent_requests; // usage_archive.max_concurrent_requests
     int max_retries;             // usage_archive.max_retries

@@ -124,6 +124,26 @@ std::vector<std::size_t> sql_insert(const WriteBatch &batch, const std::vector<s
     return run_chunks(has_rules ? kPlain : kSkipConflicts, batch, which, run_id, false, inserted);
 }
 
+// Each key found by an index probe in a LATERAL subquery, as in sql_update.
+#define UPDATE_FOUND_ROWS(extra_set, old_values)                                                                       \
+    "UPDATE usage_archive.daily_usage_history h SET consumed_gb = x.c, priority_gb = x.p, "                            \
+    "    opt_in_priority_gb = x.oi, standard_gb = x.s, non_billable_gb = x.n, " extra_set "last_run_id = $8 "         \
+    "FROM (SELECT u.c, u.p, u.oi, u.s, u.n, r.row_tid" old_values " "                                                  \
+    "      FROM unnest($1::int8[], $2::date[], $3::numeric[], $4::numeric[], $5::numeric[], $6::numeric[], "          \
+    "                  $7::numeric[]) AS u(id, d, c, p, oi, s, n) "                                                    \
+    "      CROSS JOIN LATERAL (SELECT a.ctid AS row_tid, a.consumed_gb, a.priority_gb, a.opt_in_priority_gb, "          \
+    "                                 a.standard_gb, a.non_billable_gb "                                               \
+    "                          FROM usage_archive.daily_usage_history a "                                              \
+    "                          WHERE a.service_line_id = u.id AND a.usage_date = u.d OFFSET 0) r "                     \
+    "      OFFSET 0) x "                                                                                               \
+    "WHERE h.ctid = x.row_tid "
+
+std::vector<std::size_t> sql_overwrite_own_rows(const WriteBatch &batch, const std::vector<std::size_t> &which,
+                                                std::int64_t run_id, std::uint64_t *written) {
+    return run_chunks(UPDATE_FOUND_ROWS("", "") "RETURNING h.service_line_id, h.usage_date", batch, which, run_id, false,
+                      written);
+}
+
 std::vector<std::size_t> sql_update(const WriteBatch &batch, const std::vector<std::size_t> &which,
                                     std::int64_t run_id, std::uint64_t *updated) {
     // Each key is looked up in a LATERAL subquery (its OFFSET 0 keeps the planner from
@@ -133,23 +153,15 @@ std::vector<std::size_t> sql_update(const WriteBatch &batch, const std::vector<s
     // The rows found are then updated by ctid; their values before the update are the audit
     // row's old values (record_corrections). A row another session updates in between has a
     // new ctid: it is not updated here, and the next round compares it again.
-    return run_chunks(
-        "UPDATE usage_archive.daily_usage_history h SET consumed_gb = x.c, priority_gb = x.p, "
-        "    opt_in_priority_gb = x.oi, standard_gb = x.s, non_billable_gb = x.n, updated_at = pg_catalog.now(), "
-        "    last_run_id = $8 "
-        "FROM (SELECT u.c, u.p, u.oi, u.s, u.n, r.row_tid, r.consumed_gb AS old_c, r.priority_gb AS old_p, "
-        "             r.opt_in_priority_gb AS old_oi, r.standard_gb AS old_s, r.non_billable_gb AS old_n "
-        "      FROM unnest($1::int8[], $2::date[], $3::numeric[], $4::numeric[], $5::numeric[], $6::numeric[], "
-        "                  $7::numeric[]) AS u(id, d, c, p, oi, s, n) "
-        "      CROSS JOIN LATERAL (SELECT a.ctid AS row_tid, a.consumed_gb, a.priority_gb, a.opt_in_priority_gb, "
-        "                                 a.standard_gb, a.non_billable_gb "
-        "                          FROM usage_archive.daily_usage_history a "
-        "                          WHERE a.service_line_id = u.id AND a.usage_date = u.d OFFSET 0) r "
-        "      OFFSET 0) x "
-        "WHERE h.ctid = x.row_tid "
-        "RETURNING h.service_line_id, h.usage_date, x.old_c, h.consumed_gb, x.old_p, h.priority_gb, "
-        "    x.old_oi, h.opt_in_priority_gb, x.old_s, h.standard_gb, x.old_n, h.non_billable_gb",
-        batch, which, run_id, true, updated);
+    return run_chunks(UPDATE_FOUND_ROWS("updated_at = pg_catalog.now(), ",
+                                        ", r.consumed_gb AS old_c, r.priority_gb AS old_p, "
+                                        "r.opt_in_priority_gb AS old_oi, r.standard_gb AS old_s, "
+                                        "r.non_billable_gb AS old_n")
+                      "RETURNING h.service_line_id, h.usage_date, x.old_c, h.consumed_gb, x.old_p, h.priority_gb, "
+                      "    x.old_oi, h.opt_in_priority_gb, x.old_s, h.standard_gb, x.old_n, h.non_billable_gb",
+              batch, which, run_id, true, updated);
 }
+
+#undef UPDATE_FOUND_ROWS
 
 } // namespace usage_archive::pg

@@ -23,4 +23,11 @@ std::vector<std::size_t> sql_insert(const WriteBatch &batch, const std::vector<s
 std::vector<std::size_t> sql_update(const WriteBatch &batch, const std::vector<std::size_t> &which,
                                     std::int64_t run_id, std::uint64_t *updated);
 
+// The rows this run inserted earlier, given a later record of the same day (the same line on
+// a later page): the later record wins as if it had been the one inserted, so the row is
+// overwritten without an audit row and counts nowhere (the day counted as inserted already).
+// Adds the rows written to *written and returns the items whose row is not there.
+std::vector<std::size_t> sql_overwrite_own_rows(const WriteBatch &batch, const std::vector<std::size_t> &which,
+                                                std::int64_t run_id, std::uint64_t *written);
+
 } // namespace usage_archive::pg

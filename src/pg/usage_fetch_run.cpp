@@ -2,6 +2,7 @@
 
 #include "backend_environment.hpp"
 #include "error_bridge.hpp"
+#include "run_feed.hpp"
 #include "settings.hpp"
 #include "shared_request_budget.hpp"
 
@@ -13,6 +14,7 @@
 #include "http/token_cache.hpp"
 #include "http/usage_fetch.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <map>
 #include <memory>
@@ -82,18 +84,35 @@ std::optional<http::ClientCredentials> credentials(const SourceConfig &source) {
     return http::ClientCredentials{*source.token_url, *source.client_id, client_secret(source)};
 }
 
+// How many pages to request before page 0 says how many there are: as many as the lines
+// this run asks for fill, by what the archive knows of the source (its registered lines, or
+// the lines named), at most max_concurrent_requests. A source's first run asks for page 0
+// alone: requests past the last page cost the API's rate limit and are thrown away.
+int speculative_pages(const SourceConfig &source, const UsageQuery &query) {
+    std::int64_t lines = 0;
+    if (query.service_lines && !query.service_lines->empty()) {
+        lines = static_cast<std::int64_t>(query.service_lines->size());
+    } else {
+        spi_execute("SELECT pg_catalog.count(*) FROM usage_archive.service_lines WHERE source = $1",
+                    {text_arg(source.name)});
+        lines = spi_int64(0, 1);
+        spi_free_result();
+    }
+    const std::int64_t limit = std::max(1, source.page_limit);
+    return static_cast<int>(std::clamp<std::int64_t>((lines + limit - 1) / limit, 1, settings.max_concurrent_requests));
+}
+
 // The starlink query of a run; the run log records the body it sends.
 http::StarlinkQuery starlink_query(const SourceConfig &source, const UsageQuery &query, RunCounters &counters) {
     http::StarlinkQuery q{*source.base_url, source.page_limit, query.previous_billing_cycles, query.service_lines,
-                          std::nullopt, source.active_service_lines_only};
+                          std::nullopt, source.active_service_lines_only, speculative_pages(source, query)};
     if (query.since)
         q.query_start_date = core::format_date(*query.since);
     counters.api_request = http::starlink_request_record(q, 1000);
     return q;
 }
 
-void fetch_and_parse(const SourceConfig &source, const UsageQuery &query, core::PayloadParser &parser,
-                     RunCounters &counters) {
+void fetch_and_parse(const SourceConfig &source, const UsageQuery &query, RunFeed &feed, RunCounters &counters) {
     if (!source.base_url)
         cannot_fetch(source, "it has no base_url", "Set base_url with usage_archive.add_source().");
     std::optional<http::ClientCredentials> creds = credentials(source);
@@ -119,10 +138,10 @@ void fetch_and_parse(const SourceConfig &source, const UsageQuery &query, core::
     // A page's parse error can quote the page (the API's errorMessage, a token of invalid
     // JSON): it is scrubbed of every credential the run sent, like the runner's own errors,
     // and made printable (the parser quotes bytes of invalid UTF-8 as they are).
-    const http::PageSink sink = [&parser, &runner](std::string_view body, const std::string &where) {
+    const http::PageSink sink = [&feed, &runner](std::string_view body, const std::string &where) {
         check_for_interrupts();
         try {
-            return parser.add(body);
+            return feed.add(body);
         } catch (const core::PayloadError &e) {
             throw core::PayloadError(
                 e.kind(),
@@ -132,19 +151,23 @@ void fetch_and_parse(const SourceConfig &source, const UsageQuery &query, core::
         }
     };
     const auto started = std::chrono::steady_clock::now();
-    // However the fetch ends, the run log gets what it did.
+    // However the fetch ends, the run log gets what it did. Chunks are written while pages
+    // are in flight: the fetch's own time is its wall time less the writing.
     struct CopyStats {
         const http::FetchStats &stats;
         RunCounters &counters;
+        const RunFeed &feed;
         std::chrono::steady_clock::time_point started;
         ~CopyStats() {
-            counters.fetch_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count();
+            counters.fetch_ms =
+                std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count() -
+                feed.write_ms();
             counters.http_requests = stats.requests;
             counters.http_retries = stats.retries;
             counters.bytes_received = stats.bytes_received;
             counters.payload_bytes = stats.bytes_received;
         }
-    } copy_stats{stats, counters, started};
+    } copy_stats{stats, counters, feed, started};
     if (query.since && source.kind != core::SourceKind::starlink)
         throw SqlError(ERRCODE_FEATURE_NOT_SUPPORTED,
                        "source \"" + source.name + "\" is of kind simple, whose API has no start date to ask for", {},
@@ -182,8 +205,8 @@ void check_usage_query(const UsageQuery &query) {
 
 PayloadProducer usage_fetch_producer(UsageQuery query) {
     check_usage_query(query);
-    return [query](const SourceConfig &source, core::PayloadParser &parser, RunCounters &counters) {
-        fetch_and_parse(source, query, parser, counters);
+    return [query](const SourceConfig &source, RunFeed &feed, RunCounters &counters) {
+        fetch_and_parse(source, query, feed, counters);
     };
 }
 

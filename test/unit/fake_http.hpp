@@ -51,6 +51,9 @@ class ScriptedTransport : public http::HttpTransport {
         }
     }
 
+    // The scripted answer to one request, outside any transfer.
+    http::HttpResponse perform_one(const http::HttpRequest &request) { return handler_(request); }
+
     bool performing = false;
     std::vector<http::HttpRequest> sent;
     std::vector<std::size_t> batches;

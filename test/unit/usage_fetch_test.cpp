@@ -29,6 +29,21 @@ ScriptedTransport fleet(int lines, int limit, int grow = 0) {
     });
 }
 
+// Fetches every page of `q` through `t` and returns the page indexes in the order parsed.
+std::vector<long> fetch_pages(HttpTransport &t, const StarlinkQuery &q, RunnerConfig config, FetchStats &stats) {
+    FakeEnvironment env;
+    RequestRunner runner(t, env, config, stats);
+    RateLimiter limiter(250);
+    std::vector<long> pages;
+    core::PayloadParser parser(core::SourceKind::starlink, {});
+    fetch_starlink_usage(runner, nullptr, limiter, q, [&](std::string_view body, const std::string &) {
+        core::PageInfo info = parser.add(body);
+        pages.push_back(static_cast<long>(*info.page_index));
+        return info;
+    });
+    return pages;
+}
+
 } // namespace
 
 TEST(UsageFetch, PageRequestCarriesTheQuery) {
@@ -144,4 +159,35 @@ TEST(UsageFetch, PagesAreParsedInPageOrderWhateverOrderTheyArrive) {
                              return info;
                          });
     EXPECT_EQ(pages, (std::vector<long>{0, 1, 2, 3, 4, 5, 6, 7, 8, 9}));
+}
+
+TEST(UsageFetch, RequestsTheGuessedPagesBeforePageZeroAnswers) {
+    ScriptedTransport t = fleet(2000, 50);
+    FetchStats stats;
+    RunnerConfig config;
+    config.max_parallel = 4;
+    StarlinkQuery q{"http://api.test", 50, 2, {}, {}, false};
+    q.speculative_pages = 4;
+    const std::vector<long> pages = fetch_pages(t, q, config, stats);
+    ASSERT_EQ(pages.size(), 40u);
+    for (long p = 0; p < 40; ++p)
+        EXPECT_EQ(pages[static_cast<std::size_t>(p)], p);
+    EXPECT_EQ(t.batches.front(), 4u) << "pages 0..3 at once";
+    EXPECT_EQ(t.sent.size(), 40u) << "no page twice";
+}
+
+TEST(UsageFetch, DropsGuessedPagesPastTheLastWhateverTheyAnswer) {
+    // Two pages; pages 2 and 3, asked for on a guess, fail without retries.
+    ScriptedTransport inner = fleet(60, 50);
+    ScriptedTransport t([&](const HttpRequest &r) {
+        return page_of(r) >= 2 ? respond(500, "{\"errors\": [\"no such page\"]}") : inner.perform_one(r);
+    });
+    FetchStats stats;
+    RunnerConfig config;
+    config.retry.max_retries = 0;
+    StarlinkQuery q{"http://api.test", 50, 1, {}, {}, false};
+    q.speculative_pages = 4;
+    EXPECT_EQ(fetch_pages(t, q, config, stats), (std::vector<long>{0, 1}));
+    EXPECT_EQ(t.sent.size(), 4u);
+    EXPECT_EQ(stats.retries, 0u);
 }
