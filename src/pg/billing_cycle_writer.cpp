@@ -20,12 +20,6 @@ std::int32_t utc_today() {
     return static_cast<std::int32_t>(now / USECS_PER_DAY - (now % USECS_PER_DAY < 0 ? 1 : 0));
 }
 
-std::string date_array_literal(const std::vector<std::int32_t> &days) {
-    std::string out = "{";
-    for (std::size_t i = 0; i < days.size(); ++i)
-        out += (i ? "," : "") + core::format_date(days[i]);
-    return out + "}";
-}
 
 } // namespace
 
@@ -34,7 +28,11 @@ std::uint64_t write_billing_cycles(const std::vector<core::BillingCycle> &cycles
                                    const std::vector<std::int64_t> &line_ids, std::int64_t run_id) {
     std::vector<std::int64_t> lines;
     std::vector<std::int32_t> starts, ends, covered;
-    std::vector<std::optional<std::string>> reported;
+    // Every cycle's listed days end to end, and where each cycle's are (1-based, inclusive):
+    // one date[] that each row slices, instead of an array literal per row to parse (a
+    // 1,000,000-record payload lists as many days).
+    std::vector<std::int32_t> reported_days;
+    std::vector<std::int64_t> reported_from, reported_to;
     std::vector<std::optional<core::MilliGb>> priority, standard, opt_in, non_billable;
     std::vector<std::optional<double>> limits;
     const std::int32_t today = utc_today();
@@ -51,7 +49,9 @@ std::uint64_t write_billing_cycles(const std::vector<core::BillingCycle> &cycles
         // before the cycle's start: nothing of it covered yet.
         const std::int32_t known = std::min(today, info.last_updated_day.value_or(today));
         covered.push_back(std::max(c.start - 1, std::min(c.end, known)));
-        reported.emplace_back(date_array_literal(c.reported_days));
+        reported_from.push_back(static_cast<std::int64_t>(reported_days.size()) + 1);
+        reported_days.insert(reported_days.end(), c.reported_days.begin(), c.reported_days.end());
+        reported_to.push_back(static_cast<std::int64_t>(reported_days.size()));
         priority.push_back(c.total_priority);
         standard.push_back(c.total_standard);
         opt_in.push_back(c.total_opt_in_priority);
@@ -61,16 +61,20 @@ std::uint64_t write_billing_cycles(const std::vector<core::BillingCycle> &cycles
     if (lines.empty())
         return 0;
     std::uint64_t written = 0;
-    with_owner_rights("usage_archive", "billing_cycles", [&] {
+    // Each incoming cycle found by an index probe, however many cycles the table holds.
+    with_owner_rights("usage_archive", "billing_cycles", [&] { with_index_lookups([&] {
         written = spi_execute(
             "WITH incoming AS ("
             "  SELECT u.line_id, u.cycle_start, u.cycle_end, u.covered_through, "
-            "         u.reported::pg_catalog.date[] AS reported_days, u.tp, u.ts, u.tio, u.tnb, "
+            "         ($12::pg_catalog.date[])[u.day_from::pg_catalog.int4:u.day_to::pg_catalog.int4] AS reported_days, "
+            "         u.tp, u.ts, u.tio, u.tnb, "
             "         u.plan_limit::pg_catalog.numeric AS usage_limit_gb "
             "  FROM unnest($1::pg_catalog.int8[], $2::pg_catalog.date[], $3::pg_catalog.date[], $4::pg_catalog.date[], "
-            "              $5::pg_catalog.text[], $6::pg_catalog.numeric[], $7::pg_catalog.numeric[], "
-            "              $8::pg_catalog.numeric[], $9::pg_catalog.numeric[], $10::pg_catalog.float8[]) "
-            "       AS u(line_id, cycle_start, cycle_end, covered_through, reported, tp, ts, tio, tnb, plan_limit)), "
+            "              $5::pg_catalog.int8[], $13::pg_catalog.int8[], $6::pg_catalog.numeric[], "
+            "              $7::pg_catalog.numeric[], $8::pg_catalog.numeric[], $9::pg_catalog.numeric[], "
+            "              $10::pg_catalog.float8[]) "
+            "       AS u(line_id, cycle_start, cycle_end, covered_through, day_from, day_to, tp, ts, tio, tnb, "
+            "            plan_limit)), "
             // Compared before anything is written: an unchanged cycle is not even locked.
             "changed AS ("
             "  SELECT i.* FROM incoming i LEFT JOIN usage_archive.billing_cycles b "
@@ -97,9 +101,10 @@ std::uint64_t write_billing_cycles(const std::vector<core::BillingCycle> &cycles
             "                          ELSE b.usage_limit_gb END, "
             "    last_run_id = EXCLUDED.last_run_id, updated_at = pg_catalog.now()",
             {int8_array_arg(lines), date_array_arg(starts), date_array_arg(ends), date_array_arg(covered),
-             text_array_arg(reported), milli_array_arg(priority), milli_array_arg(standard), milli_array_arg(opt_in),
-             milli_array_arg(non_billable), float8_array_arg(limits), int8_arg(run_id)});
-    });
+             int8_array_arg(reported_from), milli_array_arg(priority), milli_array_arg(standard),
+             milli_array_arg(opt_in), milli_array_arg(non_billable), float8_array_arg(limits), int8_arg(run_id),
+             date_array_arg(reported_days), int8_array_arg(reported_to)});
+    }); });
     return written;
 }
 
