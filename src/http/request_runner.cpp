@@ -4,6 +4,8 @@
 
 #include <algorithm>
 #include <chrono>
+#include <exception>
+#include <map>
 
 namespace usage_archive::http {
 namespace {
@@ -104,10 +106,26 @@ std::vector<HttpResponse> RequestRunner::run_unscrubbed(std::vector<HttpRequest>
         authorize(pending, false);
 
 
-    while (!pending.empty()) {
-        if (still_needed)
-            pending.erase(std::remove_if(pending.begin(), pending.end(), [&](std::size_t i) { return !still_needed(i); }),
-                          pending.end());
+    // Errors of requests whose need is not known yet, by request index (see NeededCheck).
+    std::map<std::size_t, std::exception_ptr> held;
+    auto need = [&](std::size_t i) { return still_needed ? still_needed(i) : Need::yes; };
+    // Drops the held errors of requests not needed, raises the first of those needed.
+    auto settle_held = [&](bool finished) {
+        for (auto it = held.begin(); it != held.end();) {
+            const Need n = need(it->first);
+            if (n == Need::no) {
+                it = held.erase(it);
+            } else if (n == Need::yes || finished) {
+                std::rethrow_exception(it->second);
+            } else {
+                ++it;
+            }
+        }
+    };
+    while (true) {
+        pending.erase(std::remove_if(pending.begin(), pending.end(), [&](std::size_t i) { return need(i) == Need::no; }),
+                      pending.end());
+        settle_held(pending.empty());
         if (pending.empty())
             break;
         if (env_.should_abort())
@@ -130,20 +148,12 @@ std::vector<HttpResponse> RequestRunner::run_unscrubbed(std::vector<HttpRequest>
 
         std::int64_t backoff = 0;
         bool refresh_token = false;
-        transport_.perform(sending, config_.max_parallel, [&](std::size_t k, HttpResponse &response) {
-            const std::size_t i = batch[k];
-            stats_.bytes_received += response.body.size() + response.discarded_bytes;
-            if (still_needed && !still_needed(i))
-                return; // answered, or failed, after it stopped mattering
+        // One response: delivered, queued for another try, or an HttpError.
+        auto handle = [&](std::size_t i, HttpResponse &response) {
             if (response.failure != TransportFailure::none)
                 fail_transport(requests[i], response);
-            if (response.ok()) {
-                if (on_success)
-                    on_success(i, response);
-                else
-                    results[i] = std::move(response);
-                return;
-            }
+            if (response.ok())
+                return true;
             const long status = response.status;
             if (is_redirect(status) && response.header("location")) {
                 if (++redirects[i] > config_.max_redirects)
@@ -162,7 +172,7 @@ std::vector<HttpResponse> RequestRunner::run_unscrubbed(std::vector<HttpRequest>
                     requests[i].body.clear();
                 }
                 later.push_back(i);
-                return;
+                return false;
             }
             if (status == 401 && auth && !reauthorized[i]) {
                 // An expired or revoked token: one new token (fetched once the transfers of this
@@ -171,7 +181,7 @@ std::vector<HttpResponse> RequestRunner::run_unscrubbed(std::vector<HttpRequest>
                 reauthorized[i] = true;
                 ++stats_.retries;
                 later.push_back(i);
-                return;
+                return false;
             }
             if (is_retryable_status(status) && retries[i] < config_.retry.max_retries) {
                 ++retries[i];
@@ -181,12 +191,33 @@ std::vector<HttpResponse> RequestRunner::run_unscrubbed(std::vector<HttpRequest>
                     retry_after = parse_retry_after_ms(*h, unix_now_ms());
                 backoff = std::max(backoff, retry_delay_ms(config_.retry, retries[i], env_.random_unit(), retry_after));
                 later.push_back(i);
-                return;
+                return false;
             }
             std::string message = "HTTP " + std::to_string(status) + " from " + describe_request(requests[i]);
             if (retries[i] > 0)
                 message += " after " + std::to_string(retries[i]) + " retries";
             throw HttpError(HttpError::Kind::status, message + ": " + quoted_error(requests[i], response), status);
+        };
+        transport_.perform(sending, config_.max_parallel, [&](std::size_t k, HttpResponse &response) {
+            const std::size_t i = batch[k];
+            stats_.bytes_received += response.body.size() + response.discarded_bytes;
+            if (need(i) == Need::no)
+                return; // answered, or failed, after it stopped mattering
+            bool ok = false;
+            try {
+                ok = handle(i, response);
+            } catch (const HttpError &) {
+                if (need(i) == Need::yes)
+                    throw;
+                held.emplace(i, std::current_exception());
+                return;
+            }
+            if (!ok)
+                return;
+            if (on_success)
+                on_success(i, response);
+            else
+                results[i] = std::move(response);
         });
         if (refresh_token)
             authorize(later, true);

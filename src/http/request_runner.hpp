@@ -42,9 +42,13 @@ class RequestRunner {
     // HttpError for the first one that cannot succeed. With `auth`, every request carries its
     // Authorization header. With `budget`, requests start only as it grants them. With
     // `on_success`, successful responses go to it as they arrive instead of being returned.
-    // Says whether a request's answer is still wanted (a page requested speculatively may turn
-    // out to lie past the last page): one that is not is neither retried nor failed on.
-    using NeededCheck = std::function<bool(std::size_t index)>;
+    // Whether a request's answer is wanted: a page requested on speculation may turn out to lie
+    // past the last page, which only the pages before it can tell. A request no longer needed
+    // is neither retried nor failed on; one not known yet that cannot succeed has its error
+    // held until it is known (dropped if it is not needed, raised if it is: the lowest such
+    // request's error once nothing before it is pending).
+    enum class Need { yes, no, not_known_yet };
+    using NeededCheck = std::function<Need(std::size_t index)>;
 
     std::vector<HttpResponse> run(std::vector<HttpRequest> requests, Authorizer *auth, RequestBudget *budget,
                                   const SuccessHandler &on_success = {}, const NeededCheck &still_needed = {});

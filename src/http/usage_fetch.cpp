@@ -112,7 +112,16 @@ void fetch_starlink_usage(RequestRunner &runner, Authorizer *auth, RequestBudget
                     }
                 }
             },
-            [&](std::size_t i) { return !done || i < in_order; });
+            [&](std::size_t i) {
+                if (i < in_order)
+                    return RequestRunner::Need::yes; // delivered already
+                if (done)
+                    return RequestRunner::Need::no;
+                // Needed once every page before it has come and none was the last, or when
+                // page 0's totalCount says it exists.
+                const bool known = i == in_order || (counted && next + static_cast<std::int64_t>(i) < planned);
+                return known ? RequestRunner::Need::yes : RequestRunner::Need::not_known_yet;
+            });
         next = until;
     }
 }

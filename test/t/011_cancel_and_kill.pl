@@ -27,6 +27,10 @@ my $port = $mock->port;
 my $node = WorkerNode->start('cancel');
 WorkerNode::wait_for_workers($node) or die 'the worker did not start';
 WorkerNode::create_with_mock_source($node, $port);
+# One chunk per run: the large payload is parsed whole, then written, so each phase lasts
+# seconds and a cancel can be aimed at it (chunked runs alternate between the two).
+$node->safe_psql('postgres',
+    'ALTER SYSTEM SET usage_archive.write_chunk_records = 2000000000; SELECT pg_catalog.pg_reload_conf()');
 
 # The large payloads: generated once, loaded into a table uncompressed (STORAGE EXTERNAL), so
 # handing one to archive_payload is a plain read, not seconds of decompression before the run.
