@@ -191,3 +191,41 @@ TEST(UsageFetch, DropsGuessedPagesPastTheLastWhateverTheyAnswer) {
     EXPECT_EQ(t.sent.size(), 4u);
     EXPECT_EQ(stats.retries, 0u);
 }
+
+namespace {
+
+// Answers each batch last request first, pages from 2 on with `status`.
+struct FailingPastPageOne : HttpTransport {
+    explicit FailingPastPageOne(int lines, long status) : inner(fleet(lines, 50)), status(status) {}
+    ScriptedTransport inner;
+    long status;
+    void perform(const std::vector<HttpRequest> &requests, int, const ResponseHandler &on_response) override {
+        for (std::size_t i = requests.size(); i-- > 0;) {
+            HttpResponse r = page_of(requests[i]) >= 2 ? respond(status, "{}") : inner.perform_one(requests[i]);
+            on_response(i, r);
+        }
+    }
+};
+
+} // namespace
+
+TEST(UsageFetch, AGuessedPageFailingBeforeTheLastPageAnswersIsDropped) {
+    FailingPastPageOne t(60, 404); // two pages; pages 2 and 3 fail first
+    FetchStats stats;
+    StarlinkQuery q{"http://api.test", 50, 1, {}, {}, false};
+    q.speculative_pages = 4;
+    EXPECT_EQ(fetch_pages(t, q, RunnerConfig{}, stats), (std::vector<long>{0, 1}));
+}
+
+TEST(UsageFetch, AGuessedPageThatTurnsOutNeededFailsTheFetch) {
+    FailingPastPageOne t(500, 404); // ten pages: page 2's failure counts once pages 0 and 1 are in
+    FetchStats stats;
+    StarlinkQuery q{"http://api.test", 50, 1, {}, {}, false};
+    q.speculative_pages = 4;
+    try {
+        fetch_pages(t, q, RunnerConfig{}, stats);
+        FAIL() << "page 2 exists and failed";
+    } catch (const HttpError &e) {
+        EXPECT_NE(std::string(e.what()).find("page=2&"), std::string::npos) << e.what();
+    }
+}
