@@ -1,5 +1,7 @@
 #include "archive_engine.hpp"
 #include "billing_cycle_writer.hpp"
+#include "citus_node.hpp"
+#include "history_partitions.hpp"
 
 #include "compared_rows_check.hpp"
 #include "copy_insert.hpp"
@@ -181,6 +183,7 @@ class ExclusiveRun {
 
 ArchiveResult run_archive(RunLog &log, const std::string &source_name, const PayloadProducer &produce) {
     // Locked before it is read: the run sees the source as the last run of it left it.
+    refuse_on_citus_worker();
     lock_source_for_archive(source_name);
     const SourceConfig source = load_source(source_name);
     const std::int64_t run_id = log.run_id();
@@ -199,6 +202,7 @@ ArchiveResult run_archive(RunLog &log, const std::string &source_name, const Pay
     const std::vector<std::int64_t> line_ids = resolve_service_lines(source, parsed.lines);
     timer.start("batch");
     WriteBatch batch = build_batch(parsed, line_ids, &counters.skipped);
+    prepare_history_partitions(batch);
     write_batch(batch, source, run_id, counters, timer);
     timer.start("cycles");
     write_billing_cycles(parsed, line_ids, run_id);
