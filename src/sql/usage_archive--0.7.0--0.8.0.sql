@@ -166,8 +166,10 @@ BEGIN
 END
 $fn$;
 
--- One partition for [range_start, range_end). 1 when created, 0 when another session attached
--- one for these days first (its commit came between our look and our ATTACH).
+-- One partition for [range_start, range_end), created alone and then attached: ATTACH takes
+-- SHARE UPDATE EXCLUSIVE on the history, so runs writing it go on (CREATE TABLE ... PARTITION
+-- OF would lock them out). 1 when created, 0 when another session attached one for these days
+-- first (its commit came between our look and our ATTACH).
 CREATE FUNCTION usage_archive_private.add_history_partition(range_start date, range_end date) RETURNS integer
 LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp SET datestyle = 'ISO, YMD' AS $fn$
 DECLARE
@@ -178,10 +180,10 @@ BEGIN
         n := n + 1;
         name := 'daily_usage_history_p' || to_char(range_start, 'YYYYMMDD') || '_' || n;
     END LOOP;
+    -- The parent's NOT NULL and CHECK constraints (ATTACH wants them); ATTACH adds the key
+    -- index and the foreign key, as a partition of the parent's (so pg_dump recreates them so).
     EXECUTE format('CREATE TABLE usage_archive.%I (LIKE usage_archive.daily_usage_history '
                    'INCLUDING DEFAULTS INCLUDING CONSTRAINTS INCLUDING STORAGE)', name);
-    EXECUTE format('ALTER TABLE usage_archive.%I ADD PRIMARY KEY (service_line_id, usage_date), '
-                   'ADD CHECK (usage_date >= %L AND usage_date < %L)', name, range_start, range_end);
     BEGIN
         EXECUTE format('ALTER TABLE usage_archive.daily_usage_history ATTACH PARTITION usage_archive.%I '
                        'FOR VALUES FROM (%L) TO (%L)', name, range_start, range_end);
@@ -190,8 +192,6 @@ BEGIN
         EXECUTE format('DROP TABLE usage_archive.%I', name);
         RETURN 0;
     END;
-    -- The CHECK spared ATTACH a scan; the partition constraint now says the same.
-    EXECUTE format('ALTER TABLE usage_archive.%I DROP CONSTRAINT %I', name, name || '_usage_date_check');
     RETURN 1;
 END
 $fn$;
