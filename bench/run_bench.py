@@ -32,6 +32,8 @@ import statistics
 import subprocess
 import sys
 import tempfile
+
+import history_bench  # bench/history_bench.py: the history-size case (issue 14)
 import time
 import urllib.parse
 import urllib.request
@@ -115,7 +117,9 @@ def vm_hwm_bytes(pid):
 def history_stats(conn):
     with conn.cursor() as cur:
         cur.execute("SELECT pg_stat_clear_snapshot()")
-        cur.execute(f"SELECT n_tup_upd, n_dead_tup FROM pg_stat_user_tables WHERE relid = '{HISTORY}'::regclass")
+        # Since 0.8.0 the history is partitioned: its partitions hold the rows and their counts.
+        cur.execute(f"SELECT coalesce(sum(n_tup_upd), 0)::bigint, coalesce(sum(n_dead_tup), 0)::bigint FROM pg_stat_user_tables "
+                    f"WHERE relid IN (SELECT relid FROM pg_partition_tree('{HISTORY}'::regclass))")
         return cur.fetchone()
 
 
@@ -716,6 +720,7 @@ def main():
         legacy = bench.run_legacy(inserts, dedupe_rows)
         print("data-quality checks on a large history", flush=True)
         quality = bench.run_quality(quality_rows)
+        history = history_bench.history_section(work, smoke, args.reps)
     finally:
         for proc in bench.mocks:
             proc.terminate()
@@ -764,7 +769,8 @@ the rows are older copies of the other half. Medians of {args.reps} repetitions.
 {legacy}
 ## Data-quality checks
 
-{quality}"""
+{quality}
+{history}"""
     with open(args.out, "w") as f:
         f.write(report)
     print(f"\nwritten: {args.out}")

@@ -13,6 +13,11 @@ CREATE TABLE scenario_result (scenario text, mode text, inserted bigint, updated
                               skipped bigint, collapsed bigint, tuples_inserted bigint, tuples_updated bigint,
                               corrections bigint, state text);
 
+CREATE VIEW history_stats AS
+SELECT n_tup_ins, n_tup_upd FROM pg_stat_xact_user_tables
+WHERE relid IN (SELECT inhrelid FROM pg_inherits WHERE inhparent = 'usage_archive.daily_usage_history'::regclass
+                UNION ALL SELECT 'usage_archive.daily_usage_history'::regclass);
+
 -- Archives `payload` into `src` with `chunk` records per chunk and records what happened: the
 -- counters, the row versions this run's transaction wrote, its audit rows, and the source's
 -- whole state afterwards.
@@ -24,19 +29,19 @@ DECLARE
   upd0 bigint;
 BEGIN
   PERFORM set_config('usage_archive.write_chunk_records', chunk::text, true);
-  -- The backend's pending table counters: their growth is this run's writes.
-  SELECT n_tup_ins, n_tup_upd INTO ins0, upd0
-  FROM pg_stat_xact_user_tables WHERE relid = 'usage_archive.daily_usage_history'::regclass;
+  -- The backend's pending counters of the history's partitions: their growth is this run's
+  -- writes.
+  SELECT sum(n_tup_ins), sum(n_tup_upd) INTO ins0, upd0 FROM history_stats;
   SELECT * INTO r FROM usage_archive.archive_payload(src, payload);
   INSERT INTO scenario_result
   SELECT scenario, substring(src FROM '^(whole|chunked)'), r.inserted, r.updated, r.unchanged, r.skipped, r.collapsed,
-         s.n_tup_ins - ins0, s.n_tup_upd - upd0,
+         s.ins - ins0, s.upd - upd0,
          (SELECT count(*) FROM usage_archive.usage_corrections c WHERE c.run_id = r.run_id),
          (SELECT string_agg(l.service_line_number || ' ' || h.usage_date || ' ' || h.consumed_gb, ', '
                             ORDER BY l.service_line_number, h.usage_date)
           FROM usage_archive.daily_usage_history h JOIN usage_archive.service_lines l USING (service_line_id)
           WHERE l.source = src)
-  FROM pg_stat_xact_user_tables s WHERE s.relid = 'usage_archive.daily_usage_history'::regclass;
+  FROM (SELECT sum(n_tup_ins) AS ins, sum(n_tup_upd) AS upd FROM history_stats) s;
 END $$;
 
 -- 1. First load; line A is listed twice, its 10-01 with two values: the later (3) wins.

@@ -12,8 +12,9 @@ SELECT pg_stat_force_next_flush();
 
 CREATE FUNCTION history_stats(OUT ins bigint, OUT upd bigint, OUT dead bigint, OUT hot bigint)
 LANGUAGE sql AS $$
-  SELECT n_tup_ins, n_tup_upd, n_dead_tup, n_tup_hot_upd FROM pg_stat_user_tables
-  WHERE relid = 'usage_archive.daily_usage_history'::regclass $$;
+  SELECT sum(n_tup_ins)::bigint, sum(n_tup_upd)::bigint, sum(n_dead_tup)::bigint, sum(n_tup_hot_upd)::bigint
+  FROM pg_stat_user_tables  -- the history's partitions hold its rows
+  WHERE relid IN (SELECT relid FROM pg_partition_tree('usage_archive.daily_usage_history')) $$;
 
 SELECT ins, upd, dead FROM history_stats() \gset before_
 SELECT pg_current_wal_insert_lsn() AS lsn_before \gset

@@ -1,6 +1,7 @@
 #include "archive_engine.hpp"
 
 #include "chunk_writer.hpp"
+#include "citus_node.hpp"
 #include "extension_version.hpp"
 #include "error_bridge.hpp"
 #include "memory_release.hpp"
@@ -84,6 +85,7 @@ class ExclusiveRun {
 
 ArchiveResult run_archive(RunLog &log, const std::string &source_name, const PayloadProducer &produce) {
     // Locked before it is read: the run sees the source as the last run of it left it.
+    refuse_on_citus_worker();
     lock_source_for_archive(source_name);
     const SourceConfig source = load_source(source_name);
     const std::int64_t run_id = log.run_id();

@@ -2,6 +2,7 @@
 
 #include "billing_cycle_writer.hpp"
 #include "error_bridge.hpp"
+#include "history_partitions.hpp"
 #include "service_line_registry.hpp"
 #include "settings.hpp"
 #include "sql_write.hpp"
@@ -132,6 +133,7 @@ void ChunkWriter::write(core::ParsedChunk &chunk, const std::vector<core::Servic
     overwrite_own_rows(std::move(repeats), normal);
 
     WriteBatch batch = make_batch(std::move(normal));
+    prepare_history_partitions(batch);
     std::vector<std::size_t> changed;
     const std::vector<ItemOutcome> outcomes =
         write_batch(batch, BatchWrite{source_, run_id_, table_, counters_, timer_, &changed});
@@ -152,6 +154,7 @@ void ChunkWriter::finish() {
     for (const DeferredChange &d : deferred_)
         items.push_back(WriteItem{d.line_id, d.record.day, ItemState::changed, &d.record});
     WriteBatch batch = make_batch(std::move(items));
+    prepare_history_partitions(batch); // a row deleted meanwhile is inserted again
     write_batch(batch, BatchWrite{source_, run_id_, table_, counters_, timer_, nullptr});
 }
 

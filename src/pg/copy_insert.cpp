@@ -15,6 +15,7 @@
 extern "C" {
 #include "access/table.h"
 #include "catalog/namespace.h"
+#include "catalog/pg_inherits.h"
 #include "commands/copy.h"
 #include "commands/extension.h"
 #include "executor/executor.h"
@@ -155,19 +156,30 @@ HistoryTableTraits examine_history_table(LOCKMODE lockmode) {
     const Check c = pg_call([relid, lockmode]() noexcept {
         Relation rel = table_open(relid, lockmode);
         Check result;
-        result.relkind_ok = rel->rd_rel->relkind == RELKIND_RELATION;
+        // Partitioned (0.8.0): COPY routes each row to its partition, as an INSERT would.
+        result.relkind_ok = rel->rd_rel->relkind == RELKIND_RELATION || rel->rd_rel->relkind == RELKIND_PARTITIONED_TABLE;
         result.has_rules = rel->rd_rules != nullptr;
         // Internal triggers of a constraint referencing service_lines are the foreign key's.
+        // A partition's triggers fire for the rows routed to it: they count too (the rules and
+        // policies of a partition do not apply to rows written through the parent).
         const Oid parent = get_relname_relid("service_lines", RelationGetNamespace(rel));
         result.only_key_triggers = true;
-        if (rel->trigdesc)
-            for (int i = 0; i < rel->trigdesc->numtriggers; ++i) {
-                const Trigger &t = rel->trigdesc->triggers[i];
-                if (t.tgenabled == TRIGGER_DISABLED)
-                    continue;
-                if (!t.tgisinternal || !OidIsValid(t.tgconstraint) || t.tgconstrrelid != parent)
-                    result.only_key_triggers = false;
-            }
+        List *tables = rel->rd_rel->relkind == RELKIND_PARTITIONED_TABLE ? find_all_inheritors(relid, lockmode, nullptr)
+                                                                         : list_make1_oid(relid);
+        ListCell *cell;
+        foreach (cell, tables) {
+            Relation member = lfirst_oid(cell) == relid ? rel : table_open(lfirst_oid(cell), NoLock);
+            if (member->trigdesc)
+                for (int i = 0; i < member->trigdesc->numtriggers; ++i) {
+                    const Trigger &t = member->trigdesc->triggers[i];
+                    if (t.tgenabled == TRIGGER_DISABLED)
+                        continue;
+                    if (!t.tgisinternal || !OidIsValid(t.tgconstraint) || t.tgconstrrelid != parent)
+                        result.only_key_triggers = false;
+                }
+            if (member != rel)
+                table_close(member, NoLock);
+        }
         table_close(rel, lockmode == AccessShareLock ? AccessShareLock : NoLock);
         result.rls = check_enable_rls(relid, InvalidOid, true) == RLS_ENABLED;
         result.may_insert = pg_class_aclcheck(relid, GetUserId(), ACL_INSERT) == ACLCHECK_OK;
@@ -178,7 +190,7 @@ HistoryTableTraits examine_history_table(LOCKMODE lockmode) {
     if (settings.write_method == static_cast<int>(WriteMethod::sql))
         traits.copy_refusal = "usage_archive.write_method is sql";
     else if (!c.relkind_ok)
-        traits.copy_refusal = "daily_usage_history is not a plain table";
+        traits.copy_refusal = "daily_usage_history is not a plain or partitioned table";
     else if (c.has_rules)
         traits.copy_refusal = "daily_usage_history has rules";
     else if (c.rls)

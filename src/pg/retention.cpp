@@ -47,8 +47,9 @@ void apply_retention() {
     }
     if (settings.correction_log_retention_s > 0)
         delete_in_batches("deleting corrections past usage_archive.correction_log_retention",
-                          "DELETE FROM usage_archive.usage_corrections WHERE correction_id IN ("
-                          "  SELECT correction_id FROM usage_archive.usage_corrections "
+                          // By the primary key, (service_line_id, correction_id) since 0.8.0.
+                          "DELETE FROM usage_archive.usage_corrections WHERE (service_line_id, correction_id) IN ("
+                          "  SELECT service_line_id, correction_id FROM usage_archive.usage_corrections "
                           "  WHERE corrected_at < pg_catalog.now() - pg_catalog.make_interval(secs => $1) "
                           "  ORDER BY corrected_at LIMIT " NUMBER_TEXT(BATCH_ROWS) ")",
                           settings.correction_log_retention_s);

@@ -4,6 +4,10 @@
 #include "run_slots.hpp"
 #include "sql_arrays.hpp"
 
+extern "C" {
+#include "utils/timestamp.h"
+}
+
 namespace usage_archive::pg {
 namespace {
 
@@ -90,12 +94,16 @@ void RunLog::succeeded() {
     const std::vector<SpiArg> counts = run_counter_args(counters);
     args.insert(args.end(), counts.begin(), counts.end());
     const std::string values = run_counter_placeholders(5);
+    // The time is a parameter, not clock_timestamp() in the statement: a distributed
+    // database (Citus) refuses volatile functions in writes of its tables.
+    const std::string finished_at = "$" + std::to_string(args.size() + 1);
+    args.push_back(SpiArg{TIMESTAMPTZOID, TimestampTzGetDatum(GetCurrentTimestamp())});
     // The row is the worker's 'running' row, or none (no worker, or it did not answer in
     // time): one statement serves both, in the caller's transaction.
     const std::string sql =
         std::string("INSERT INTO usage_archive.archive_runs AS r (run_id, source, entry_point, invoked_by, status, "
                     "    finished_at, backend_pid, transaction_id, ") +
-        kRunCounterColumns + ") VALUES ($1, $2, $3, $4, 'succeeded', pg_catalog.clock_timestamp(), " +
+        kRunCounterColumns + ") VALUES ($1, $2, $3, $4, 'succeeded', " + finished_at + ", " +
         "pg_catalog.pg_backend_pid(), pg_catalog.pg_current_xact_id(), " + values + ") " +
         "ON CONFLICT (run_id) DO UPDATE SET status = 'succeeded', finished_at = EXCLUDED.finished_at, (" +
         kRunCounterColumns + ") = (" + values + ")";

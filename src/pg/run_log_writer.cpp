@@ -127,13 +127,13 @@ void settle_ended_runs(bool after_start) {
         // A row changed since this statement's snapshot (its call committed meanwhile) is
         // re-checked against its newest version by the UPDATE itself, and left alone.
         settled = spi_execute(
-            "UPDATE usage_archive.archive_runs SET finished_at = pg_catalog.clock_timestamp(), "
+            "UPDATE usage_archive.archive_runs SET finished_at = $3, "
             "    status = CASE WHEN started_at < $2 THEN 'failed' ELSE 'rolled_back' END, "
             "    sqlstate = CASE WHEN started_at < $2 THEN '57P02' END, "
             "    error = CASE WHEN started_at < $2 THEN '57P02: server restarted during the run' END "
             "WHERE status = 'running' AND run_id <> ALL ($1) "
             "  AND (started_at < $2 OR pg_catalog.pg_xact_status(transaction_id) IN ('committed', 'aborted'))",
-            {int8_array_arg(in_progress), timestamptz_arg(cycle_start)});
+            {int8_array_arg(in_progress), timestamptz_arg(cycle_start), timestamptz_arg(GetCurrentTimestamp())});
     });
     if (after_start && settled > 0)
         pg_call([settled]() noexcept {

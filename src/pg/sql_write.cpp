@@ -1,6 +1,7 @@
 #include "sql_write.hpp"
 
 #include "owner_rights.hpp"
+#include "shard_order.hpp"
 #include "sql_arrays.hpp"
 
 #include <unordered_set>
@@ -104,7 +105,8 @@ void run_chunks_planned(const char *sql, const WriteBatch &batch, const std::vec
 std::vector<std::size_t> run_chunks(const char *sql, const WriteBatch &batch, const std::vector<std::size_t> &which,
                                     std::int64_t run_id, bool audited, std::uint64_t *written) {
     std::vector<std::size_t> missed;
-    with_index_lookups([&] { run_chunks_planned(sql, batch, which, run_id, audited, written, missed); });
+    const std::vector<std::size_t> ordered = in_shard_order(batch, which); // Citus: few shards per chunk
+    with_index_lookups([&] { run_chunks_planned(sql, batch, ordered, run_id, audited, written, missed); });
     return missed;
 }
 
@@ -125,18 +127,19 @@ std::vector<std::size_t> sql_insert(const WriteBatch &batch, const std::vector<s
 }
 
 // Each key found by an index probe in a LATERAL subquery, as in sql_update.
+// Each key found by an index probe in a LATERAL subquery, as in sql_update.
 #define UPDATE_FOUND_ROWS(extra_set, old_values)                                                                       \
     "UPDATE usage_archive.daily_usage_history h SET consumed_gb = x.c, priority_gb = x.p, "                            \
     "    opt_in_priority_gb = x.oi, standard_gb = x.s, non_billable_gb = x.n, " extra_set "last_run_id = $8 "         \
-    "FROM (SELECT u.c, u.p, u.oi, u.s, u.n, r.row_tid" old_values " "                                                  \
+    "FROM (SELECT u.id, u.d, u.c, u.p, u.oi, u.s, u.n, r.row_rel, r.row_tid" old_values " "                            \
     "      FROM unnest($1::int8[], $2::date[], $3::numeric[], $4::numeric[], $5::numeric[], $6::numeric[], "          \
     "                  $7::numeric[]) AS u(id, d, c, p, oi, s, n) "                                                    \
-    "      CROSS JOIN LATERAL (SELECT a.ctid AS row_tid, a.consumed_gb, a.priority_gb, a.opt_in_priority_gb, "          \
-    "                                 a.standard_gb, a.non_billable_gb "                                               \
+    "      CROSS JOIN LATERAL (SELECT a.tableoid AS row_rel, a.ctid AS row_tid, a.consumed_gb, a.priority_gb, "         \
+    "                                 a.opt_in_priority_gb, a.standard_gb, a.non_billable_gb "                         \
     "                          FROM usage_archive.daily_usage_history a "                                              \
     "                          WHERE a.service_line_id = u.id AND a.usage_date = u.d OFFSET 0) r "                     \
     "      OFFSET 0) x "                                                                                               \
-    "WHERE h.ctid = x.row_tid "
+    "WHERE h.service_line_id = x.id AND h.usage_date = x.d AND h.tableoid = x.row_rel AND h.ctid = x.row_tid "
 
 std::vector<std::size_t> sql_overwrite_own_rows(const WriteBatch &batch, const std::vector<std::size_t> &which,
                                                 std::int64_t run_id, std::uint64_t *written) {
@@ -152,14 +155,16 @@ std::vector<std::size_t> sql_update(const WriteBatch &batch, const std::vector<s
     // and a nested loop over the whole table with the keys rescanned inside took minutes).
     // The rows found are then updated by ctid; their values before the update are the audit
     // row's old values (record_corrections). A row another session updates in between has a
-    // new ctid: it is not updated here, and the next round compares it again.
+    // new ctid: it is not updated here, and the next round compares it again. A ctid is a
+    // place in one table: with partitions, the row is named by its partition (tableoid) too,
+    // and by its key, which prunes the update's scan to that partition.
     return run_chunks(UPDATE_FOUND_ROWS("updated_at = pg_catalog.now(), ",
                                         ", r.consumed_gb AS old_c, r.priority_gb AS old_p, "
                                         "r.opt_in_priority_gb AS old_oi, r.standard_gb AS old_s, "
                                         "r.non_billable_gb AS old_n")
-                      "RETURNING h.service_line_id, h.usage_date, x.old_c, h.consumed_gb, x.old_p, h.priority_gb, "
-                      "    x.old_oi, h.opt_in_priority_gb, x.old_s, h.standard_gb, x.old_n, h.non_billable_gb",
-              batch, which, run_id, true, updated);
+                          "RETURNING h.service_line_id, h.usage_date, x.old_c, h.consumed_gb, x.old_p, h.priority_gb, "
+                          "    x.old_oi, h.opt_in_priority_gb, x.old_s, h.standard_gb, x.old_n, h.non_billable_gb",
+                      batch, which, run_id, true, updated);
 }
 
 #undef UPDATE_FOUND_ROWS

@@ -7,6 +7,7 @@
 #include "async_job_queue.hpp"
 #include "drop_hooks.hpp"
 #include "extension_version.hpp"
+#include "history_partitions.hpp"
 #include "retention.hpp"
 #include "run_log_writer.hpp"
 #include "settings.hpp"
@@ -56,6 +57,7 @@ void scheduler_loop() {
             dispatch_async_jobs();
             start_due_sweep();
             apply_retention();
+            premake_history_partitions();
         } else {
             settled_earlier_runs = false; // created again later: settle what an earlier one left
         }

@@ -1,0 +1,153 @@
+"""History-size independence (issue 14): the same payload archived into a small and a large history.
+
+The same 100,000-record payload (simple kind: one new day for each of 100,000 existing service
+lines) is archived into a history of `small` rows and into one of `large` rows (loaded with plain
+SQL: generate_series, then VACUUM ANALYZE as autovacuum would), first as a load (every record
+inserted) and then as an identical re-run (every record unchanged). A run's cost must not grow
+with the history: the issue's target is at most 1.3x the small history's time for both.
+
+Called by run_bench.py (one hook, `history_section`), or alone:
+    python3 bench/history_bench.py --rows 10000,50000000 --records 100000 --reps 3
+with the libpq environment (PGHOST, PGPORT, PGUSER) pointing at a server with the extension
+installed. Each history lives in a database of its own, dropped at the end.
+"""
+import argparse
+import json
+import os
+import statistics
+import tempfile
+import time
+
+import psycopg2
+
+NEW_DAY = "2025-06-01"
+TARGET_RATIO = 1.3
+
+
+def _connect(dbname):
+    conn = psycopg2.connect(dbname=dbname)
+    conn.autocommit = True
+    return conn
+
+
+def _exec(conn, sql, args=None):
+    with conn.cursor() as cur:
+        cur.execute(sql, args)
+        return cur.fetchone() if cur.description else None
+
+
+def _payload(lines):
+    """One new day for each line L-1 .. L-lines (the lines the history already holds)."""
+    return json.dumps({f"L-{i}": {"daily_usage": [{"date": NEW_DAY, "usage_gb": round(1 + (i % 97) * 0.25, 2)}]}
+                       for i in range(1, lines + 1)}, separators=(",", ":"))
+
+
+def _load_history(dbname, lines, rows):
+    """A database with `lines` service lines and `rows` history rows on the days before NEW_DAY."""
+    admin = _connect("postgres")
+    _exec(admin, f"DROP DATABASE IF EXISTS {dbname}")
+    _exec(admin, f"CREATE DATABASE {dbname}")
+    admin.close()
+    conn = _connect(dbname)
+    _exec(conn, "CREATE EXTENSION usage_archive")
+    _exec(conn, "SELECT usage_archive.add_source('hist', 'simple')")
+    _exec(conn, """INSERT INTO usage_archive.service_lines (source, service_line_number, last_seen_at)
+                   SELECT 'hist', 'L-' || i, date_trunc('day', now()) FROM generate_series(1, %s) i""", (lines,))
+    # Rows spread over the lines, one day per row going back from the day before NEW_DAY. Loaded
+    # without the per-row foreign-key check (the lines exist): 50,000,000 RI lookups would be
+    # most of the load.
+    per_line = max(1, -(-rows // lines))
+    _exec(conn, "SET session_replication_role = replica")
+    _exec(conn, """INSERT INTO usage_archive.daily_usage_history (service_line_id, usage_date, consumed_gb)
+                   SELECT l.service_line_id, date %s - 1 - d, (l.service_line_id %% 50) * 0.5
+                   FROM usage_archive.service_lines l, generate_series(0, %s - 1) d
+                   WHERE (l.service_line_id - 1) * %s + d < %s""", (NEW_DAY, per_line, per_line, rows))
+    _exec(conn, "RESET session_replication_role")
+    _exec(conn, "VACUUM ANALYZE usage_archive.service_lines")
+    _exec(conn, "VACUUM ANALYZE usage_archive.daily_usage_history")
+    held = _exec(conn, "SELECT count(*) FROM usage_archive.daily_usage_history")[0]
+    conn.close()
+    return held
+
+
+def _timed_run(dbname, payload_path, expect):
+    conn = _connect(dbname)
+    started = time.perf_counter()
+    counts = _exec(conn, "SELECT inserted, unchanged FROM usage_archive.archive_payload('hist', pg_read_file(%s))",
+                   (payload_path,))
+    seconds = time.perf_counter() - started
+    conn.close()
+    if counts[expect] == 0:
+        raise RuntimeError(f"history bench: the run in {dbname} did not do what it measures: {counts}")
+    return seconds
+
+
+def _forget_new_day(dbname):
+    conn = _connect(dbname)
+    _exec(conn, "DELETE FROM usage_archive.daily_usage_history WHERE usage_date = %s", (NEW_DAY,))
+    _exec(conn, "VACUUM usage_archive.daily_usage_history")
+    conn.close()
+
+
+def measure(histories, records, reps, work):
+    """{history rows: {"load": median s, "rerun": median s, "held": rows}} for each size."""
+    payload_path = os.path.join(work, "history_payload.json")
+    with open(payload_path, "w") as f:
+        f.write(_payload(records))
+    os.chmod(payload_path, 0o644)
+    results = {}
+    for rows in histories:
+        dbname = f"bench_history_{rows}"
+        print(f"history of {rows:,} rows: loading", flush=True)
+        held = _load_history(dbname, records, rows)
+        loads, reruns = [], []
+        for rep in range(reps):
+            if rep:
+                _forget_new_day(dbname)
+            loads.append(_timed_run(dbname, payload_path, 0))
+            reruns.append(_timed_run(dbname, payload_path, 1))
+        results[rows] = {"load": statistics.median(loads), "rerun": statistics.median(reruns), "held": held}
+        admin = _connect("postgres")
+        _exec(admin, f"DROP DATABASE {dbname}")
+        admin.close()
+    return results
+
+
+def table(results, records):
+    sizes = sorted(results)
+    small = results[sizes[0]]
+    lines = ["| history rows | first load of the new day (s) | × smallest | identical re-run (s) | × smallest |",
+             "|---:|---:|---:|---:|---:|"]
+    for rows in sizes:
+        r = results[rows]
+        lines.append(f"| {r['held']:,} | {r['load']:.2f} | {r['load'] / small['load']:.2f} | "
+                     f"{r['rerun']:.2f} | {r['rerun'] / small['rerun']:.2f} |")
+    worst = max(max(results[s]["load"] / small["load"], results[s]["rerun"] / small["rerun"]) for s in sizes)
+    verdict = "met" if worst <= TARGET_RATIO else "NOT met"
+    return ("\n".join(lines) + f"\n\n{records:,} records (one new day for each of {records:,} lines). Target: at most "
+            f"{TARGET_RATIO}x the smallest history's time in both columns: {verdict} (worst {worst:.2f}x).\n")
+
+
+def history_section(work, smoke, reps):
+    """The hook run_bench.py calls: the markdown section for RESULTS.md."""
+    histories = [10000, 200000] if smoke else [10000, 50000000]
+    records = 10000 if smoke else 100000
+    results = measure(histories, records, reps, work)
+    return "## History-size independence\n\n" + table(results, records)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", default="10000,50000000", help="history sizes, comma-separated")
+    parser.add_argument("--records", type=int, default=100000)
+    parser.add_argument("--reps", type=int, default=3)
+    args = parser.parse_args()
+    work = os.environ.get("BENCH_WORK") or tempfile.mkdtemp(prefix="usage_archive_history.")
+    if not os.environ.get("BENCH_WORK"):
+        os.chmod(work, 0o755)
+    results = measure([int(r) for r in args.rows.split(",")], args.records, args.reps, work)
+    print(table(results, args.records))
+
+
+if __name__ == "__main__":
+    main()
