@@ -555,6 +555,18 @@ class MockApiTest(unittest.TestCase):
         self.assertEqual(self.query(page=1, limit=7, body=body).body, r.body)
         self.assertEqual(self.stats()["statuses"], {"200": 3})  # the token and two pages
 
+    def test_throughput_script(self):
+        import throughput
+        self.control(latency_ms=5)
+        result = throughput.measure(self.port, cycles=1, limit=7, concurrency=2, rounds=1)
+        fleet = sd.Fleet(LINES)
+        # The revision stays frozen (0 after the reset) while it measures.
+        expected = sum(len(fleet.query_results_json(page, 7, 1, [], 0, False)) for page in range(3))
+        self.assertEqual((result["pages"], result["bytes"]), (3, expected))
+        self.assertGreater(result["mb_per_s"], 0)
+        # Its settings are put back.
+        self.assertEqual(self.stats()["faults"], {"latency_ms": 5})
+
     def test_unknown_path_and_control_key(self):
         self.assertErrorEnvelope(self.request("GET", "/api/nope"), 404, "Not Found")
         r = self.post_json("/_control", {"no_such_fault": 1})
