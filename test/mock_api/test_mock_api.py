@@ -558,11 +558,12 @@ class MockApiTest(unittest.TestCase):
     def test_throughput_script(self):
         import throughput
         self.control(latency_ms=5)
-        result = throughput.measure(self.port, cycles=1, limit=7, concurrency=2, rounds=1)
+        # 3 pages, fetched twice over in each pass to reach min_pages.
+        result = throughput.measure(self.port, cycles=1, limit=7, concurrency=2, rounds=1, min_pages=5)
         fleet = sd.Fleet(LINES)
         # The revision stays frozen (0 after the reset) while it measures.
         expected = sum(len(fleet.query_results_json(page, 7, 1, [], 0, False)) for page in range(3))
-        self.assertEqual((result["pages"], result["bytes"]), (3, expected))
+        self.assertEqual((result["pages"], result["fetched"], result["bytes"]), (3, 6, 2 * expected))
         self.assertGreater(result["mb_per_s"], 0)
         # Its settings are put back.
         self.assertEqual(self.stats()["faults"], {"latency_ms": 5})

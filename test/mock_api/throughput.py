@@ -1,9 +1,11 @@
 #!/usr/bin/python3
 """How fast the mock API serves data-usage pages: every page of one query, fetched
 `--concurrency` at a time over keep-alive connections with no latency, after one untimed pass
-that fills the mock's response cache. Prints one JSON line (bytes, seconds, MB/s, pages).
+that fills the mock's response cache. Prints one JSON line (pages, pages fetched, bytes,
+seconds, MB/s).
 
     throughput.py --lines 5000 [--cycles 6] [--limit 50] [--concurrency 4] [--rounds 3]
+                  [--min-pages 100]
         starts its own mock (server.py --lines N), measures, stops it
     throughput.py --port N ...
         measures a running mock; its latency_ms and freeze_revision are set for the
@@ -85,14 +87,17 @@ class Connection:
 
 
 def fetch_all(port, token, pages, body, limit, concurrency, connections):
-    """Every page once, `concurrency` at a time; returns (bytes, seconds)."""
+    """The `pages` (page numbers), `concurrency` at a time; returns (bytes, seconds)."""
     todo = queue.Queue()
-    for page in range(pages):
+    for page in pages:
         todo.put(page)
     received = [0] * concurrency
     errors = []
 
+    go = threading.Event()
+
     def worker(i):
+        go.wait()
         try:
             while True:
                 try:
@@ -104,9 +109,10 @@ def fetch_all(port, token, pages, body, limit, concurrency, connections):
             errors.append(e)
 
     threads = [threading.Thread(target=worker, args=(i,)) for i in range(concurrency)]
-    started = time.perf_counter()
     for t in threads:
-        t.start()
+        t.start()  # waiting for `go`: starting threads is not the server's time
+    started = time.perf_counter()
+    go.set()
     for t in threads:
         t.join()
     seconds = time.perf_counter() - started
@@ -115,8 +121,10 @@ def fetch_all(port, token, pages, body, limit, concurrency, connections):
     return sum(received), seconds
 
 
-def measure(port, cycles=6, limit=50, concurrency=4, rounds=3):
-    """The best of `rounds` timed passes (after an untimed one) over every page."""
+def measure(port, cycles=6, limit=50, concurrency=4, rounds=3, min_pages=100):
+    """The best of `rounds` timed passes (after an untimed one) over every page; a query of
+    fewer than `min_pages` pages is fetched as many times over in each pass as it takes to
+    reach them (so that waking the threads is not what is measured)."""
     saved = call(port, "GET", "/_stats")["faults"]
     form = b"grant_type=client_credentials&client_id=test-client&client_secret=test-secret"
     token = call(port, "POST", "/api/auth/connect/token", form, "application/x-www-form-urlencoded")["access_token"]
@@ -127,16 +135,19 @@ def measure(port, cycles=6, limit=50, concurrency=4, rounds=3):
     try:
         first = json.loads(bytes(connections[0].post(f"{QUERY}?page=0&limit={limit}", body, token)))
         pages = -(-first["content"]["totalCount"] // limit)
-        fetch_all(port, token, pages, body, limit, concurrency, connections)  # fills the cache
-        passes = [fetch_all(port, token, pages, body, limit, concurrency, connections) for _ in range(rounds)]
+        fetch_all(port, token, range(pages), body, limit, concurrency, connections)  # fills the cache
+        repeat = max(1, -(-min_pages // pages))
+        passes = [fetch_all(port, token, list(range(pages)) * repeat, body, limit, concurrency, connections)
+                  for _ in range(rounds)]
     finally:
         for c in connections:
             c.close()
         call(port, "POST", "/_control", json.dumps({key: saved.get(key)
                                                     for key in ("latency_ms", "freeze_revision")}).encode())
     size, seconds = min(passes, key=lambda p: p[1])
-    return {"pages": pages, "bytes": size, "seconds": round(seconds, 4), "mb_per_s": round(size / seconds / 1e6, 1),
-            "concurrency": concurrency, "limit": limit, "previous_billing_cycles": cycles}
+    return {"pages": pages, "fetched": pages * repeat, "bytes": size, "seconds": round(seconds, 4),
+            "mb_per_s": round(size / seconds / 1e6, 1), "concurrency": concurrency, "limit": limit,
+            "previous_billing_cycles": cycles}
 
 
 def main(argv=None):
@@ -147,6 +158,8 @@ def main(argv=None):
     p.add_argument("--limit", type=int, default=50, help="lines per page")
     p.add_argument("--concurrency", type=int, default=4)
     p.add_argument("--rounds", type=int, default=3)
+    p.add_argument("--min-pages", type=int, default=100,
+                   help="fewer pages are fetched as many times over as it takes to reach this many")
     args = p.parse_args(argv)
     proc = None
     try:
@@ -164,7 +177,8 @@ def main(argv=None):
                 time.sleep(0.02)
             with open(port_file) as f:
                 port = int(f.read())
-        print(json.dumps(measure(port, args.cycles, args.limit, args.concurrency, args.rounds)))
+        print(json.dumps(measure(port, args.cycles, args.limit, args.concurrency, args.rounds,
+                                      args.min_pages)))
     finally:
         if proc is not None:
             proc.terminate()
