@@ -195,6 +195,8 @@ class Bench:
 
     def start_mock(self, lines):
         port_file = os.path.join(self.work, f"mock_{lines}.port")
+        if os.path.exists(port_file):  # a stale one, of an earlier run in the same directory
+            os.remove(port_file)
         proc = subprocess.Popen([sys.executable, os.path.join(MOCK_DIR, "server.py"), "--port", "0",
                                  "--port-file", port_file, "--lines", str(lines), "--latency-ms", str(HTTP_LATENCY_MS)],
                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
