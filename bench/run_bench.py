@@ -846,7 +846,7 @@ class Bench:
         if (size, method) in self.http_pages:
             pages, limit = self.http_pages[(size, method)]
             name = method.removesuffix("_20p")
-            return f"{name}, {pages} page{'s' if pages > 1 else ''} of {limit} lines"
+            return f"{name}, {pages:,} page{'s' if pages > 1 else ''} of {limit} lines"
         return method
 
     def table(self):
@@ -961,7 +961,7 @@ class Bench:
                 if c1 and c4:
                     pairs.append((s, c1.median("seconds") / c4.median("seconds")))
                     pages, limit = self.http_pages[(s, "archive_usage_c4" + suffix)]
-                    notes.append(f"{s:,}: {pages} pages of {limit} lines")
+                    notes.append(f"{s:,}: {pages:,} pages of {limit} lines")
             line = self.ratio_target(f"archive_usage {case} run, concurrency 4 over concurrency 1 (wall time, "
                                      f"at least {MIN_PAGES_FOR_CONCURRENCY} pages, 20 ms a request)", 3, pairs)
             out.append(line + (" (" + "; ".join(notes) + ")" if notes else ""))
@@ -998,8 +998,9 @@ class Bench:
             out.append(f"- [{'x' if met else ' '}] {'met' if met else 'gap'}: archive_payload peak private memory below "
                        f"1.5x its payload (judged from 1,000,000 records): {text}")
         else:
-            out.append(f"- [ ] not measured: archive_payload peak private memory below 1.5x its payload (judged from "
-                       f"1,000,000 records, where the backend's fixed footprint no longer dominates; here: {text})")
+            out.append("- [ ] not measured: archive_payload peak private memory below 1.5x its payload (judged from "
+                       "1,000,000 records, where the backend's fixed footprint no longer dominates"
+                       + (f"; here: {text})" if text else ")"))
         paged = [s for s in self.args.sizes if s > LARGEST_SINGLE_PAYLOAD]
 
         def usage_peak(s):
@@ -1113,6 +1114,7 @@ def main():
     work = os.environ.get("BENCH_WORK") or tempfile.mkdtemp(prefix="usage_archive_bench.")
     bench = Bench(args, work)
     started = time.time()
+    load = os.getloadavg()
     try:
         for size in args.sizes:
             print(f"size {size:,}: generating payloads and loading them", flush=True)
@@ -1142,7 +1144,8 @@ def main():
     report = f"""# usage_archive benchmark results
 
 Written by `{args.command}` ({time.strftime('%Y-%m-%d')}, {time.time() - started:.0f} s).
-Machine: {machine()}.
+Machine: {machine()}. Load average (1 min) {load[0]:.1f} at the start, {os.getloadavg()[0]:.1f} at
+the end: other work on the machine slows every method, unevenly.
 
 Each figure is the median of {args.reps} interleaved repetitions. Payloads are starlink V2
 envelopes of (records / 200) service lines x 200 days (30-day billing cycles); "corrected"
@@ -1155,9 +1158,11 @@ foreign key is checked by its per-row triggers. **COPY, the write limit** is the
 those triggers off (`SET LOCAL session_replication_role = replica`), then the keys checked
 once by one set-based query (`SELECT 1 FROM daily_usage_history h LEFT JOIN service_lines s
 ... WHERE s.service_line_id IS NULL LIMIT 1`), in the same transaction, the check timed: the
-fastest these rows can be written with the same guarantee. That is what archive_payload does
-(it locks the parent rows FOR KEY SHARE and COPYs without the per-row triggers), so "× write
-limit" is the fair comparison and "× COPY per-row FK" what a user saves over a plain COPY.
+fastest these rows can be written with the same guarantee (the check takes no row locks,
+which favours COPY). That is what archive_payload does (it locks the parent rows FOR KEY SHARE
+and COPYs without the per-row triggers), so "× write limit" is the fair comparison and "× COPY
+per-row FK" what a user saves over a plain COPY. archive_payload and archive_usage also write
+`billing_cycles` and the run log, which no baseline or peer does (the `cycles` phase below).
 
 Peers: sql_upsert and sql_upsert_where (`INSERT ... SELECT FROM jsonb_array_elements ... ON
 CONFLICT DO UPDATE`, the latter only `WHERE (h.values) IS DISTINCT FROM (EXCLUDED.values)`),
@@ -1185,8 +1190,8 @@ identical and corrected re-runs.
 
 archive_usage fetches from the mock API with {HTTP_LATENCY_MS} ms per request, pages of
 {PAGE_LIMIT} lines (and, where those are fewer than {MIN_PAGES_FOR_CONCURRENCY} pages, also
-smaller pages so that there are at least {MIN_PAGES_FOR_CONCURRENCY}: the `_20p` rows, first
-load and identical re-run); its record count is what the mock's fleet holds over the current
+smaller pages so that there are at least {MIN_PAGES_FOR_CONCURRENCY}, first load and identical
+re-run only; each row names its pages); its record count is what the mock's fleet holds over the current
 and 6 previous cycles, and "corrected" is the API correcting today's and yesterday's partial
 values (about 1%). Every page is served from the mock's memory (one untimed pass renders them
 first; see Mock API). "fetch share" is the part of archive_usage's wall time spent fetching and
