@@ -8,6 +8,7 @@ only to check SIGINT handling.
 from __future__ import annotations
 
 import base64
+import contextlib
 import datetime as dt
 import http.client
 import io
@@ -543,6 +544,30 @@ class MockApiTest(unittest.TestCase):
         self.assertEqual(self.request("GET", "/simple?days=3").body, simple)
         self.assertEqual(self.stats()["body_cache"]["hits"], 5)
 
+    def test_page_is_one_well_formed_response(self):
+        # Status line, headers and body leave in one sendmsg: the framing must stay exact
+        # for the next request on the same connection.
+        body = {"previousBillingCycles": 2}
+        r = self.query(page=1, limit=7, body=body)
+        self.assertEqual(r.headers["Content-Type"], "application/json; charset=utf-8")
+        self.assertEqual(int(r.headers["Content-Length"]), len(r.body))
+        self.assertTrue(r.headers["Date"] and r.headers["Server"].startswith("StarlinkMock/"))
+        self.assertEqual(self.query(page=1, limit=7, body=body).body, r.body)
+        self.assertEqual(self.stats()["statuses"], {"200": 3})  # the token and two pages
+
+    def test_throughput_script(self):
+        import throughput
+        self.control(latency_ms=5)
+        # 3 pages, fetched twice over in each pass to reach min_pages.
+        result = throughput.measure(self.port, cycles=1, limit=7, concurrency=2, rounds=1, min_pages=5)
+        fleet = sd.Fleet(LINES)
+        # The revision stays frozen (0 after the reset) while it measures.
+        expected = sum(len(fleet.query_results_json(page, 7, 1, [], 0, False)) for page in range(3))
+        self.assertEqual((result["pages"], result["fetched"], result["bytes"]), (3, 6, 2 * expected))
+        self.assertGreater(result["mb_per_s"], 0)
+        # Its settings are put back.
+        self.assertEqual(self.stats()["faults"], {"latency_ms": 5})
+
     def test_unknown_path_and_control_key(self):
         self.assertErrorEnvelope(self.request("GET", "/api/nope"), 404, "Not Found")
         r = self.post_json("/_control", {"no_such_fault": 1})
@@ -841,40 +866,62 @@ class SignalTest(unittest.TestCase):
             proc.stdout.close()
 
 
+@contextlib.contextmanager
+def own_server(test, *extra: str, timeout: float = 10):
+    """A server of the test's own, started with `extra` options, and a keep-alive connection
+    to it: yields (connection, the Authorization header of a token)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        proc, port, _ = start_server(tmp, *extra)
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+        try:
+            conn.request("POST", "/api/auth/connect/token",
+                         "grant_type=client_credentials&client_id=test-client"
+                         "&client_secret=test-secret")
+            token = json.loads(conn.getresponse().read())["access_token"]
+            yield conn, {"Authorization": f"Bearer {token}"}
+        finally:
+            conn.close()
+            test.assertEqual(stop_server(proc), 0)
+
+
 class ScaleTest(unittest.TestCase):
     def test_2000_lines_three_cycles(self):
         # All 40 pages (limit 50) of 2,000 lines x 3 billing cycles, for two revisions (the
         # second served from the per-line cache of settled days): every line once, the last
         # page flagged. How fast this is belongs to make bench, not to an assertion here.
-        with tempfile.TemporaryDirectory() as tmp:
-            proc, port, _ = start_server(tmp, "--lines", "2000")
-            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
-            try:
-                conn.request("POST", "/api/auth/connect/token",
-                             "grant_type=client_credentials&client_id=test-client"
-                             "&client_secret=test-secret")
-                response = conn.getresponse()
-                headers = {"Authorization": f"Bearer {json.loads(response.read())['access_token']}"}
-                body = json.dumps({"previousBillingCycles": 2})
+        with own_server(self, "--lines", "2000", timeout=60) as (conn, headers):
+            body = json.dumps({"previousBillingCycles": 2})
 
-                def run():
-                    numbers, last = [], []
-                    for page in range(40):
-                        conn.request("POST", f"{QUERY}?page={page}&limit=50", body, headers)
-                        response = conn.getresponse()
-                        data = response.read()
-                        self.assertEqual(response.status, 200)
-                        content = json.loads(data)["content"]
-                        numbers += [r["serviceLineNumber"] for r in content["results"]]
-                        last.append(content["isLastPage"])
-                    self.assertEqual((len(numbers), len(set(numbers))), (2000, 2000))
-                    self.assertEqual(last, [False] * 39 + [True])
+            def run():
+                numbers, last = [], []
+                for page in range(40):
+                    conn.request("POST", f"{QUERY}?page={page}&limit=50", body, headers)
+                    response = conn.getresponse()
+                    data = response.read()
+                    self.assertEqual(response.status, 200)
+                    content = json.loads(data)["content"]
+                    numbers += [r["serviceLineNumber"] for r in content["results"]]
+                    last.append(content["isLastPage"])
+                self.assertEqual((len(numbers), len(set(numbers))), (2000, 2000))
+                self.assertEqual(last, [False] * 39 + [True])
 
-                run()
-                run()
-            finally:
-                conn.close()
-                self.assertEqual(stop_server(proc), 0)
+            run()
+            run()
+
+
+class BodyCacheLimitTest(unittest.TestCase):
+    def test_a_full_cache_starts_over(self):
+        # --body-cache-mb 0: every new body finds the cache full, so only the last is kept.
+        with own_server(self, "--body-cache-mb", "0") as (conn, headers):
+            bodies = []
+            for page in (1, 2, 2):
+                conn.request("POST", f"{QUERY}?page={page}&limit=7", "{}", headers)
+                bodies.append(conn.getresponse().read())
+            self.assertEqual(bodies[1:], [compact(sd.Fleet(LINES).query_results(2, 7, 1, None, 0, True))] * 2)
+            conn.request("GET", "/_stats")
+            cache = json.loads(conn.getresponse().read())["body_cache"]
+            self.assertEqual((cache["max_bytes"], cache["evictions"], cache["entries"], cache["hits"]),
+                             (0, 2, 1, 1))
 
 
 class DataModelTest(unittest.TestCase):
