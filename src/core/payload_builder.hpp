@@ -11,6 +11,8 @@
 #include <optional>
 #include <string_view>
 #include <unordered_map>
+#include <utility>
+#include <vector>
 
 namespace usage_archive::core {
 
@@ -38,7 +40,11 @@ class PayloadBuilder {
     void (*progress() const)() { return progress_; }
 
     std::uint32_t intern_line(std::string_view number);
-    ServiceLineInfo &line(std::uint32_t index) { return payload_.lines[index]; }
+    ServiceLineInfo &line(std::uint32_t index) {
+        if (attempt_ && index < attempt_->lines)
+            attempt_->changed_lines.emplace_back(index, payload_.lines[index]); // a line of an earlier body
+        return payload_.lines[index];
+    }
 
     // Room for the records a body of this size may hold, so a large payload's records are not
     // copied over and over as the vector grows (reserved pages stay virtual until used).
@@ -60,7 +66,23 @@ class PayloadBuilder {
     // The payload; of cycles reported more than once (pages, repeats), the last report.
     ParsedPayload take();
 
+    // A body added tentatively: a parser that may give up half-way through a body (the fast
+    // starlink parser, which leaves what it cannot decide exactly to the reference parser)
+    // adds it between begin_attempt() and keep_attempt(); undo_attempt() puts the builder back
+    // as it was at begin_attempt(): lines, records, rejections, cycles, ordinals, and the
+    // metadata the body set on lines of earlier bodies. Attempts do not nest.
+    void begin_attempt();
+    void keep_attempt() { attempt_.reset(); }
+    void undo_attempt();
+
   private:
+    struct Attempt {
+        std::size_t lines, records, cycles, reasons;
+        std::uint64_t rejected;
+        std::uint32_t next_ordinal, next_cycle_ordinal;
+        std::vector<std::pair<std::uint32_t, ServiceLineInfo>> changed_lines; // as they were, oldest first
+    };
+    std::optional<Attempt> attempt_;
     ParsedPayload payload_;
     std::unordered_map<std::string, std::uint32_t> line_index_;
     std::size_t group_first_record_ = 0;
