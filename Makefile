@@ -32,7 +32,7 @@ PG_CPPFLAGS = -Isrc -DUSAGE_ARCHIVE_VERSION='"$(EXTVERSION)"'
 # idioms of those headers' macros that C++17 warns about.
 PG_CXXFLAGS = -std=c++17 -fvisibility=hidden -Wall -Wextra -Werror -Wno-register -Wno-missing-field-initializers \
               -isystem $(shell $(PG_CONFIG) --includedir-server)
-SHLIB_LINK = -lcurl -lstdc++
+SHLIB_LINK = -lcurl -lsimdjson -lstdc++
 
 # PGXS would also emit LLVM bitcode for JIT inlining, which needs clang; our functions are
 # not expression-inlining material.

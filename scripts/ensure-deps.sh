@@ -2,13 +2,14 @@
 # Installs the Debian 12 packages the build, tests, demo and benchmarks need: with apt-get
 # when run as root, otherwise it prints the exact command and fails. clang and its runtime
 # libraries build the sanitized unit tests and the libFuzzer targets (make test, make fuzz);
-# zlib compresses the gzip bomb the HTTP transport's unit tests serve from a loopback server.
+# zlib compresses the gzip bomb the HTTP transport's unit tests serve from a loopback server;
+# simdjson is the starlink fast parser (the extension links libsimdjson at run time).
 set -euo pipefail
 
 packages=(
     build-essential cmake pkg-config
     postgresql-15 postgresql-server-dev-15 postgresql-15-cron
-    libcurl4-openssl-dev nlohmann-json3-dev libgtest-dev
+    libcurl4-openssl-dev nlohmann-json3-dev libsimdjson-dev libgtest-dev
     libipc-run-perl python3 python3-psycopg2 procps
     clang-14 libclang-rt-14-dev zlib1g-dev
 )

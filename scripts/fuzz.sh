@@ -13,7 +13,7 @@ seconds="${1:-60}"
 scripts/ensure-deps.sh || exit 1
 build_sanitized || exit 1
 
-targets=(starlink_payload simple_payload http_responses)
+targets=(starlink_payload starlink_differential simple_payload http_responses)
 mkdir -p build/fuzz-findings
 seeds=()
 [[ -d test/corpus ]] && seeds+=(test/corpus)

@@ -124,6 +124,30 @@ void PayloadBuilder::take_chunk(ParsedChunk &into) {
     keep_last_reports(into.cycles);
 }
 
+void PayloadBuilder::begin_attempt() {
+    attempt_ = Attempt{payload_.lines.size(), payload_.records.size(), payload_.cycles.size(),
+                       payload_.rejection_reasons.size(), payload_.rejected, next_ordinal_, next_cycle_ordinal_, {}};
+}
+
+void PayloadBuilder::undo_attempt() {
+    if (!attempt_)
+        return;
+    Attempt &a = *attempt_;
+    // Newest first, so that a line changed twice ends as it was before the first change.
+    for (auto it = a.changed_lines.rbegin(); it != a.changed_lines.rend(); ++it)
+        payload_.lines[it->first] = std::move(it->second);
+    for (std::size_t i = a.lines; i < payload_.lines.size(); ++i)
+        line_index_.erase(payload_.lines[i].number);
+    payload_.lines.resize(a.lines);
+    payload_.records.resize(a.records);
+    payload_.cycles.resize(a.cycles);
+    payload_.rejection_reasons.resize(a.reasons);
+    payload_.rejected = a.rejected;
+    next_ordinal_ = a.next_ordinal;
+    next_cycle_ordinal_ = a.next_cycle_ordinal;
+    attempt_.reset();
+}
+
 void PayloadBuilder::add_record(const UsageRecord &record) {
     payload_.records.push_back(record);
     payload_.records.back().ordinal = next_ordinal_++;
@@ -144,7 +168,7 @@ void PayloadBuilder::end_group(std::uint32_t line) {
     const std::string number = text_excerpt(payload_.lines[line].number, 64);
     for (std::size_t i = group_first_reason_; i < payload_.rejection_reasons.size(); ++i)
         payload_.rejection_reasons[i] = number + ", " + payload_.rejection_reasons[i];
-    if (group_end_)
+    if (group_end_ && !attempt_)
         group_end_();
 }
 

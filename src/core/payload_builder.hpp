@@ -12,6 +12,8 @@
 #include <optional>
 #include <string_view>
 #include <unordered_map>
+#include <utility>
+#include <vector>
 
 namespace usage_archive::core {
 
@@ -39,7 +41,11 @@ class PayloadBuilder {
     void (*progress() const)() { return progress_; }
 
     std::uint32_t intern_line(std::string_view number);
-    ServiceLineInfo &line(std::uint32_t index) { return payload_.lines[index]; }
+    ServiceLineInfo &line(std::uint32_t index) {
+        if (attempt_ && index < attempt_->lines)
+            attempt_->changed_lines.emplace_back(index, payload_.lines[index]); // a line of an earlier body
+        return payload_.lines[index];
+    }
 
     // Room for the records a body of this size may hold, so a large payload's records are not
     // copied over and over as the vector grows (reserved pages stay virtual until used).
@@ -73,12 +79,28 @@ class PayloadBuilder {
     std::uint64_t rejected() const { return payload_.rejected; }
     const std::vector<std::string> &rejection_reasons() const { return payload_.rejection_reasons; }
     // Called after each group ends, between groups: where a chunk may be taken in the middle
-    // of one large body. May throw (the parse then ends with that exception).
+    // of one large body. Not called within an attempt (below): a chunk taken then could not
+    // be undone. May throw (the parse then ends with that exception).
     void on_group_end(std::function<void()> hook) { group_end_ = std::move(hook); }
     // Caps what expect_bytes() reserves: a streaming run never holds more than a chunk.
     void cap_reservation(std::size_t records) { reservation_cap_ = records; }
+    // A body added tentatively: a parser that may give up half-way through a body (the fast
+    // starlink parser, which leaves what it cannot decide exactly to the reference parser)
+    // adds it between begin_attempt() and keep_attempt(); undo_attempt() puts the builder back
+    // as it was at begin_attempt(): lines, records, rejections, cycles, ordinals, and the
+    // metadata the body set on lines of earlier bodies. Attempts do not nest.
+    void begin_attempt();
+    void keep_attempt() { attempt_.reset(); }
+    void undo_attempt();
 
   private:
+    struct Attempt {
+        std::size_t lines, records, cycles, reasons;
+        std::uint64_t rejected;
+        std::uint32_t next_ordinal, next_cycle_ordinal;
+        std::vector<std::pair<std::uint32_t, ServiceLineInfo>> changed_lines; // as they were, oldest first
+    };
+    std::optional<Attempt> attempt_;
     ParsedPayload payload_;
     std::unordered_map<std::string, std::uint32_t> line_index_;
     std::size_t group_first_record_ = 0;

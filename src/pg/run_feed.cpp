@@ -30,9 +30,13 @@ void RunFeed::write_chunk() {
     write_ms_ += std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count();
 }
 
-core::PageInfo RunFeed::add(std::string_view body) {
+core::PageInfo RunFeed::add(std::string_view body, std::size_t padded_by) {
+    // The chunk the previous body completed, written now rather than right after that body
+    // was parsed: its caller could free the body first (archive_payload's one large text).
+    if (parser_.builder().pending_records() >= chunk_records_)
+        write_chunk();
     timer_.start("parse");
-    return parser_.add(body);
+    return parser_.add(body, padded_by);
 }
 
 void RunFeed::finish() {

@@ -20,8 +20,10 @@ class RunFeed {
     RunFeed(const RunFeed &) = delete;
     RunFeed &operator=(const RunFeed &) = delete;
 
-    // Parses one body (PayloadError on bad input) and writes the chunks it completes.
-    core::PageInfo add(std::string_view body);
+    // Parses one body (PayloadError on bad input) and writes the chunks it completes: between
+    // its service lines as the reference parser reads them, or (the fast parser adds a body
+    // whole, tentatively) before the next body. `padded_by`: see core::PayloadParser::add.
+    core::PageInfo add(std::string_view body, std::size_t padded_by = 0);
     // Writes what remains and the run's deferred updates: after the last body.
     void finish();
 

@@ -26,17 +26,18 @@ bool same(const UsageRecord &a, const UsageRecord &b) {
 TEST(PayloadBuilder, ChunksTakenBetweenGroupsAddUpToTheWholePayload) {
     const ParsedPayload whole = parse_payload(SourceKind::starlink, kPayload, {});
 
-    PayloadParser parser(SourceKind::starlink, {});
+    // The reference parser (the one that streams: the fast one adds a body whole).
+    PayloadBuilder builder;
     std::vector<ParsedChunk> chunks;
     ParsedChunk chunk;
-    parser.builder().on_group_end([&] {
-        EXPECT_GT(parser.builder().pending_records(), 0u);
-        parser.builder().take_chunk(chunk);
+    builder.on_group_end([&] {
+        EXPECT_GT(builder.pending_records(), 0u);
+        builder.take_chunk(chunk);
         chunks.push_back(chunk);
     });
-    parser.add(kPayload);
-    parser.builder().on_group_end({});
-    parser.builder().take_chunk(chunk);
+    parse_starlink_body(kPayload, {}, builder);
+    builder.on_group_end({});
+    builder.take_chunk(chunk);
     EXPECT_TRUE(chunk.records.empty()) << "every group was taken as it ended";
 
     ASSERT_EQ(chunks.size(), 3u) << "one chunk per service line object";
@@ -52,6 +53,20 @@ TEST(PayloadBuilder, ChunksTakenBetweenGroupsAddUpToTheWholePayload) {
     EXPECT_EQ(chunks[2].records.front().line, 0u) << "a line listed again is the same line";
     EXPECT_EQ(cycles, 3u) << "each chunk reports its cycles; the run's last report wins when written";
     EXPECT_EQ(whole.cycles.size(), 2u);
-    EXPECT_EQ(parser.builder().rejected(), whole.rejected);
-    EXPECT_EQ(parser.builder().lines().size(), whole.lines.size());
+    EXPECT_EQ(builder.rejected(), whole.rejected);
+    EXPECT_EQ(builder.lines().size(), whole.lines.size());
+}
+
+TEST(PayloadBuilder, NoChunkIsTakenWithinAnAttempt) {
+    // A body added tentatively may be undone: nothing of it may have left the builder.
+    PayloadBuilder builder;
+    int hooks = 0;
+    builder.on_group_end([&] { ++hooks; });
+    builder.begin_attempt();
+    parse_starlink_body(kPayload, {}, builder);
+    EXPECT_EQ(hooks, 0);
+    builder.undo_attempt();
+    EXPECT_EQ(builder.pending_records(), 0u);
+    parse_starlink_body(kPayload, {}, builder);
+    EXPECT_EQ(hooks, 3) << "outside an attempt, after each service line";
 }
