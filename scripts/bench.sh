@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# make bench [BENCH_SIZES="10000 100000 1000000"] [BENCH_OUT=file]: the benchmark suite
-# (bench/run_bench.py) on a throwaway cluster; writes bench/RESULTS.md unless BENCH_OUT names
-# another file. Not a test: it asserts nothing, it measures.
+# make bench [BENCH_SIZES="10000 100000 1000000"] [BENCH_OUT=file] [BENCH_REPS=3]: the
+# benchmark suite (bench/run_bench.py) on a throwaway cluster; writes bench/RESULTS.md unless
+# BENCH_OUT names another file; BENCH_REPS repetitions of each measurement (their median).
+# Not a test: it asserts nothing, it measures.
 set -euo pipefail
 source "$(dirname "$0")/common.sh"
 cd "$repo_root"
@@ -22,7 +23,9 @@ source "$work/pg/env"
 # Payloads and COPY files live where the server (the postgres user, as root) can read them.
 mkdir -p "$work/files"
 is_root && chown postgres: "$work/files"
+reps="${BENCH_REPS:-3}"
 command="make bench"
 [[ -n "${1:-}" ]] && command="make bench BENCH_SIZES=\"$sizes\""
+[[ "$reps" != 3 ]] && command="$command BENCH_REPS=$reps"
 # Debian's python3 (not a pyenv one on PATH): psycopg2 comes from python3-psycopg2.
-BENCH_WORK="$work/files" /usr/bin/python3 bench/run_bench.py --sizes "$sizes" --out "$out" --command "$command"
+BENCH_WORK="$work/files" /usr/bin/python3 bench/run_bench.py --sizes "$sizes" --reps "$reps" --out "$out" --command "$command"
