@@ -65,8 +65,37 @@ std::vector<SpiArg> correction_columns(std::uint64_t rows) {
     return columns;
 }
 
-void run_chunks_planned(const char *sql, const WriteBatch &batch, const std::vector<std::size_t> &which,
-                        std::int64_t run_id, bool audited, std::uint64_t *written, std::vector<std::size_t> &missed) {
+// The statement of one chunk: `sql` over the chunk's arrays; or, with `locate_sql`, first
+// that (the chunk's rows found by index probes: its result columns are `sql`'s arrays),
+// then `sql` reaching each found row by its address.
+std::uint64_t run_chunk(const char *sql, const char *locate_sql, std::vector<SpiArg> args, std::int64_t run_id) {
+    if (!locate_sql) {
+        args.push_back(int8_arg(run_id));
+        return spi_execute(sql, args);
+    }
+    const std::uint64_t found = spi_execute(locate_sql, args);
+    if (found == 0) {
+        spi_free_result();
+        return 0;
+    }
+    std::vector<SpiArg> located = {result_column_array_arg(1, INT8ARRAYOID, INT8OID, found),
+                                   result_column_array_arg(2, DATEARRAYOID, DATEOID, found)};
+    for (int column = 3; column <= 7; ++column)
+        located.push_back(result_column_array_arg(column, NUMERICARRAYOID, NUMERICOID, found));
+    located.push_back(result_column_array_arg(8, OIDARRAYOID, OIDOID, found));
+    located.push_back(result_column_array_arg(9, TIDARRAYOID, TIDOID, found));
+    for (int column = 10; column <= 14; ++column)
+        located.push_back(result_column_array_arg(column, NUMERICARRAYOID, NUMERICOID, found));
+    located.push_back(int8_arg(run_id));
+    spi_free_result();
+    std::uint64_t rows = 0;
+    with_tid_lookups([&] { rows = spi_execute(sql, located); });
+    return rows;
+}
+
+void run_chunks_planned(const char *sql, const char *locate_sql, const WriteBatch &batch,
+                        const std::vector<std::size_t> &which, std::int64_t run_id, bool audited, std::uint64_t *written,
+                        std::vector<std::size_t> &missed) {
     MemoryContext chunk_context = pg_call([]() noexcept {
         return AllocSetContextCreate(CurrentMemoryContext, "usage_archive write chunk", ALLOCSET_DEFAULT_SIZES);
     });
@@ -74,9 +103,7 @@ void run_chunks_planned(const char *sql, const WriteBatch &batch, const std::vec
         check_for_interrupts();
         const std::size_t to = std::min(which.size(), from + kChunkRows);
         MemoryContext caller = MemoryContextSwitchTo(chunk_context);
-        std::vector<SpiArg> args = chunk_args(batch, which, from, to);
-        args.push_back(int8_arg(run_id));
-        const std::uint64_t rows = spi_execute(sql, args);
+        const std::uint64_t rows = run_chunk(sql, locate_sql, chunk_args(batch, which, from, to), run_id);
         std::unordered_set<ItemKey, ItemKeyHash> done;
         done.reserve(rows);
         for (std::uint64_t r = 0; r < rows; ++r) {
@@ -99,16 +126,31 @@ void run_chunks_planned(const char *sql, const WriteBatch &batch, const std::vec
     pg_call([chunk_context]() noexcept { MemoryContextDelete(chunk_context); });
 }
 
-// Runs `sql` over `which` a chunk at a time; the statement returns (service_line_id,
-// usage_date) of each row it wrote, and with `audited` the old and new values after them.
-// Returns the items it did not write.
-std::vector<std::size_t> run_chunks(const char *sql, const WriteBatch &batch, const std::vector<std::size_t> &which,
-                                    std::int64_t run_id, bool audited, std::uint64_t *written) {
+// Runs `sql` over `which` a chunk at a time (after `locate_sql`, see run_chunk); the
+// statement returns (service_line_id, usage_date) of each row it wrote, and with `audited`
+// the old and new values after them. Returns the items it did not write.
+std::vector<std::size_t> run_chunks(const char *sql, const char *locate_sql, const WriteBatch &batch,
+                                    const std::vector<std::size_t> &which, std::int64_t run_id, bool audited,
+                                    std::uint64_t *written) {
     std::vector<std::size_t> missed;
     const std::vector<std::size_t> ordered = in_shard_order(batch, which); // Citus: few shards per chunk
-    with_index_lookups([&] { run_chunks_planned(sql, batch, ordered, run_id, audited, written, missed); });
+    with_index_lookups([&] { run_chunks_planned(sql, locate_sql, batch, ordered, run_id, audited, written, missed); });
     return missed;
 }
+
+// The archived rows of a chunk's keys, each found by an index probe in a LATERAL subquery (its
+// OFFSET 0 keeps the planner from flattening it: the keys are always the outer side, whatever
+// the statistics say), with the new values and the row's address and old values: the arrays
+// of UPDATE_LOCATED_ROWS.
+const char *const kLocateRows =
+    "SELECT u.id, u.d, u.c, u.p, u.oi, u.s, u.n, r.tableoid, r.ctid, r.consumed_gb, r.priority_gb, "
+    "       r.opt_in_priority_gb, r.standard_gb, r.non_billable_gb "
+    "FROM unnest($1::int8[], $2::date[], $3::numeric[], $4::numeric[], $5::numeric[], $6::numeric[], "
+    "            $7::numeric[]) AS u(id, d, c, p, oi, s, n) "
+    "CROSS JOIN LATERAL (SELECT a.tableoid, a.ctid, a.consumed_gb, a.priority_gb, a.opt_in_priority_gb, "
+    "                           a.standard_gb, a.non_billable_gb "
+    "                    FROM usage_archive.daily_usage_history a "
+    "                    WHERE a.service_line_id = u.id AND a.usage_date = u.d OFFSET 0) r";
 
 } // namespace
 
@@ -123,50 +165,37 @@ std::vector<std::size_t> sql_insert(const WriteBatch &batch, const std::vector<s
         INSERT_ROWS "ON CONFLICT (service_line_id, usage_date) DO NOTHING RETURNING service_line_id, usage_date";
     static const char *const kPlain = INSERT_ROWS "RETURNING service_line_id, usage_date";
 #undef INSERT_ROWS
-    return run_chunks(has_rules ? kPlain : kSkipConflicts, batch, which, run_id, false, inserted);
+    return run_chunks(has_rules ? kPlain : kSkipConflicts, nullptr, batch, which, run_id, false, inserted);
 }
 
-// Each key found by an index probe in a LATERAL subquery, as in sql_update.
-// Each key found by an index probe in a LATERAL subquery, as in sql_update.
-#define UPDATE_FOUND_ROWS(extra_set, old_values)                                                                       \
+// The rows kLocateRows found, each reached by its address: a ctid is a place in one table,
+// so with partitions the row is named by its partition (tableoid) too, and by its key, which
+// prunes the scan to that partition. A row another session updated in between has a new
+// ctid: it is not updated here, and the next round compares it again.
+#define UPDATE_LOCATED_ROWS(extra_set)                                                                                 \
     "UPDATE usage_archive.daily_usage_history h SET consumed_gb = x.c, priority_gb = x.p, "                            \
-    "    opt_in_priority_gb = x.oi, standard_gb = x.s, non_billable_gb = x.n, " extra_set "last_run_id = $8 "         \
-    "FROM (SELECT u.id, u.d, u.c, u.p, u.oi, u.s, u.n, r.row_rel, r.row_tid" old_values " "                            \
-    "      FROM unnest($1::int8[], $2::date[], $3::numeric[], $4::numeric[], $5::numeric[], $6::numeric[], "          \
-    "                  $7::numeric[]) AS u(id, d, c, p, oi, s, n) "                                                    \
-    "      CROSS JOIN LATERAL (SELECT a.tableoid AS row_rel, a.ctid AS row_tid, a.consumed_gb, a.priority_gb, "         \
-    "                                 a.opt_in_priority_gb, a.standard_gb, a.non_billable_gb "                         \
-    "                          FROM usage_archive.daily_usage_history a "                                              \
-    "                          WHERE a.service_line_id = u.id AND a.usage_date = u.d OFFSET 0) r "                     \
-    "      OFFSET 0) x "                                                                                               \
-    "WHERE h.service_line_id = x.id AND h.usage_date = x.d AND h.tableoid = x.row_rel AND h.ctid = x.row_tid "
+    "    opt_in_priority_gb = x.oi, standard_gb = x.s, non_billable_gb = x.n, " extra_set "last_run_id = $15 "        \
+    "FROM unnest($1::int8[], $2::date[], $3::numeric[], $4::numeric[], $5::numeric[], $6::numeric[], $7::numeric[], " \
+    "            $8::oid[], $9::tid[], $10::numeric[], $11::numeric[], $12::numeric[], $13::numeric[], "              \
+    "            $14::numeric[]) AS x(id, d, c, p, oi, s, n, rel, tid, old_c, old_p, old_oi, old_s, old_n) "          \
+    "WHERE h.ctid = x.tid AND h.tableoid = x.rel AND h.service_line_id = x.id AND h.usage_date = x.d "
 
 std::vector<std::size_t> sql_overwrite_own_rows(const WriteBatch &batch, const std::vector<std::size_t> &which,
                                                 std::int64_t run_id, std::uint64_t *written) {
-    return run_chunks(UPDATE_FOUND_ROWS("", "") "RETURNING h.service_line_id, h.usage_date", batch, which, run_id, false,
-                      written);
+    return run_chunks(UPDATE_LOCATED_ROWS("") "RETURNING h.service_line_id, h.usage_date", kLocateRows, batch, which,
+                      run_id, false, written);
 }
 
 std::vector<std::size_t> sql_update(const WriteBatch &batch, const std::vector<std::size_t> &which,
                                     std::int64_t run_id, std::uint64_t *updated) {
-    // Each key is looked up in a LATERAL subquery (its OFFSET 0 keeps the planner from
-    // flattening it): the keys are always the outer side and each lookup an index probe,
-    // whatever the statistics say (right after a large load they can describe a few lines,
-    // and a nested loop over the whole table with the keys rescanned inside took minutes).
-    // The rows found are then updated by ctid; their values before the update are the audit
-    // row's old values (record_corrections). A row another session updates in between has a
-    // new ctid: it is not updated here, and the next round compares it again. A ctid is a
-    // place in one table: with partitions, the row is named by its partition (tableoid) too,
-    // and by its key, which prunes the update's scan to that partition.
-    return run_chunks(UPDATE_FOUND_ROWS("updated_at = pg_catalog.now(), ",
-                                        ", r.consumed_gb AS old_c, r.priority_gb AS old_p, "
-                                        "r.opt_in_priority_gb AS old_oi, r.standard_gb AS old_s, "
-                                        "r.non_billable_gb AS old_n")
-                          "RETURNING h.service_line_id, h.usage_date, x.old_c, h.consumed_gb, x.old_p, h.priority_gb, "
-                          "    x.old_oi, h.opt_in_priority_gb, x.old_s, h.standard_gb, x.old_n, h.non_billable_gb",
-                      batch, which, run_id, true, updated);
+    // The rows are found first (kLocateRows), then updated by address; their values before
+    // the update are the audit row's old values (record_corrections).
+    return run_chunks(UPDATE_LOCATED_ROWS("updated_at = pg_catalog.now(), ")
+                      "RETURNING h.service_line_id, h.usage_date, x.old_c, h.consumed_gb, x.old_p, h.priority_gb, "
+                      "    x.old_oi, h.opt_in_priority_gb, x.old_s, h.standard_gb, x.old_n, h.non_billable_gb",
+                      kLocateRows, batch, which, run_id, true, updated);
 }
 
-#undef UPDATE_FOUND_ROWS
+#undef UPDATE_LOCATED_ROWS
 
 } // namespace usage_archive::pg
