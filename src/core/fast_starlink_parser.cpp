@@ -30,8 +30,8 @@ namespace {
 
 // A copy of the body with simdjson's padding after it, kept for the next page. A large one
 // is mapped with transparent huge pages asked for: each fresh 4 kB page costs a page fault,
-// and copying the 122 MB benchmark payload into fresh 4 kB pages took 105 ms, into huge
-// pages 45 ms (into pages already mapped, 15 ms).
+// and copying the 122 MB benchmark payload into fresh 4 kB pages took 90-105 ms, into huge
+// pages 30-45 ms (into pages already mapped, 13 ms).
 class PaddedCopy {
   public:
     PaddedCopy() = default;
@@ -122,6 +122,8 @@ template <typename T> T &in_place(simdjson::simdjson_result<T> &result) {
 }
 
 // Deeper than this, the walk's recursion stops and the reference (no recursion) takes over.
+// On Demand has no depth limit of its own: the corpus's 100,000-deep arrays overflowed the
+// stack before this one.
 constexpr int kMaxDepth = 200;
 
 class StarlinkWalker {
