@@ -205,6 +205,11 @@ SELECT try_archive('mock', 120);
 SELECT api_request ->> 'previousBillingCycles' AS previous_billing_cycles FROM usage_archive.archive_runs
 ORDER BY run_id DESC LIMIT 1;
 SELECT try_archive('mock', 121);
+-- schedule_archive checks the same range (before it looks for pg_cron, absent here).
+SELECT usage_archive.schedule_archive('mock', '* * * * *', 121);
+\echo :LAST_ERROR_SQLSTATE
+SELECT usage_archive.schedule_archive('mock', '* * * * *', 120);
+\echo :LAST_ERROR_SQLSTATE
 SELECT try_archive('mock', 1, ARRAY[NULL]);
 SELECT try_archive(NULL);
 
