@@ -4,6 +4,7 @@
 //      "billingCycles": [{"dailyDataUsage": [{"date": "...", "priorityGB": 1.25, ...}]}]}]}}
 // Members we do not use are skipped without being stored; unknown members are ignored so a
 // vendor adding a field does not break archiving.
+#include "api_messages.hpp"
 #include "payload_builder.hpp"
 #include "payload_parser.hpp"
 #include "calendar_date.hpp"
