@@ -37,19 +37,27 @@ class StarlinkHandler : public PayloadSaxHandler<StarlinkHandler, Ctx> {
 
   private:
     friend class PayloadSaxHandler<StarlinkHandler, Ctx>;
+    static constexpr const char *kRootShape = "an object (the V2 data-usage response envelope)";
+    static constexpr Ctx kRootCtx = Ctx::envelope;
 
     Ctx ctx() const { return frames_.top().ctx; }
     const std::string &member() const { return frames_.key(); }
 
+    static const char *object_required(Ctx ctx) {
+        switch (ctx) {
+        case Ctx::results:
+            return "an object (one service line)";
+        case Ctx::cycles:
+            return "an object (one billing cycle)";
+        case Ctx::days:
+            return "an object (one day)";
+        default:
+            return nullptr;
+        }
+    }
+
     bool container(JsonType type) {
         const bool is_array = type == JsonType::array;
-        if (frames_.empty()) {
-            if (is_array)
-                frames_.fail_shape("an object (the V2 data-usage response envelope)", type);
-            frames_.push(Ctx::envelope, false);
-            return true;
-        }
-        frames_.count_element();
         switch (ctx()) {
         case Ctx::envelope:
             if (member() == "content")
@@ -68,8 +76,6 @@ class StarlinkHandler : public PayloadSaxHandler<StarlinkHandler, Ctx> {
                 return expect_push(type, JsonType::array, Ctx::results, "an array of service lines");
             break;
         case Ctx::results:
-            if (is_array)
-                frames_.fail_shape("an object (one service line)", type);
             begin_result();
             return push(Ctx::result, false);
         case Ctx::result:
@@ -83,8 +89,6 @@ class StarlinkHandler : public PayloadSaxHandler<StarlinkHandler, Ctx> {
                 frames_.fail_shape("a string or null", type);
             break;
         case Ctx::cycles:
-            if (is_array)
-                frames_.fail_shape("an object (one billing cycle)", type);
             begin_cycle();
             return push(Ctx::cycle, false);
         case Ctx::cycle:
@@ -92,8 +96,6 @@ class StarlinkHandler : public PayloadSaxHandler<StarlinkHandler, Ctx> {
                 return expect_push(type, JsonType::array, Ctx::days, "an array of days or null");
             break;
         case Ctx::days:
-            if (is_array)
-                frames_.fail_shape("an object (one day)", type);
             day_.reset();
             return push(Ctx::day, false);
         case Ctx::day:
@@ -108,14 +110,10 @@ class StarlinkHandler : public PayloadSaxHandler<StarlinkHandler, Ctx> {
         case Ctx::plan:
             break;
         }
-        frames_.enter_skip();
-        return true;
+        return false; // not read: skipped
     }
 
     bool scalar(JsonType type) {
-        if (frames_.empty())
-            frames_.fail_shape("an object (the V2 data-usage response envelope)", type);
-        frames_.count_element();
         switch (ctx()) {
         case Ctx::envelope:
             if (member() == "isValid") {
@@ -141,8 +139,6 @@ class StarlinkHandler : public PayloadSaxHandler<StarlinkHandler, Ctx> {
         case Ctx::content:
             content_scalar(type);
             break;
-        case Ctx::results:
-            frames_.fail_shape("an object (one service line)", type);
         case Ctx::result:
             result_scalar(type);
             break;
@@ -154,18 +150,17 @@ class StarlinkHandler : public PayloadSaxHandler<StarlinkHandler, Ctx> {
             else if (member() == "isOptedIntoOverage" && type == JsonType::boolean)
                 opted_into_overage_ = bool_;
             break;
-        case Ctx::cycles:
-            frames_.fail_shape("an object (one billing cycle)", type);
         case Ctx::cycle:
             if (member() == "dailyDataUsage" && type != JsonType::null)
                 frames_.fail_shape("an array of days or null", type);
             cycle_scalar(type);
             break;
-        case Ctx::days:
-            frames_.fail_shape("an object (one day)", type);
         case Ctx::day:
             day_scalar(type);
             break;
+        case Ctx::results:
+        case Ctx::cycles:
+        case Ctx::days: // objects only (object_required)
         case Ctx::root:
             break;
         }
