@@ -12,82 +12,18 @@
 #include "fast_starlink_parser.hpp"
 
 #include "calendar_date.hpp"
+#include "json_decimal.hpp"
+#include "padded_copy.hpp"
 
 #include <cmath>
 #include <cstring>
-#include <new>
 #include <optional>
 
 #include <simdjson.h>
 
-#include <sys/mman.h>
-
 namespace usage_archive::core {
 
 static_assert(kPayloadPadding >= simdjson::SIMDJSON_PADDING, "kPayloadPadding must cover simdjson's padding");
-
-namespace {
-
-// A copy of the body with simdjson's padding after it, kept for the next page. A large one
-// is mapped with transparent huge pages asked for: each fresh 4 kB page costs a page fault,
-// and copying the 122 MB benchmark payload into fresh 4 kB pages took 105 ms, into huge
-// pages 45 ms (into pages already mapped, 15 ms).
-class PaddedCopy {
-  public:
-    PaddedCopy() = default;
-    PaddedCopy(const PaddedCopy &) = delete;
-    PaddedCopy &operator=(const PaddedCopy &) = delete;
-    ~PaddedCopy() { release(); }
-
-    // The body followed by kPayloadPadding zero bytes, or nullptr without the memory for it.
-    const char *copy(std::string_view body) {
-        const std::size_t size = body.size() + kPayloadPadding;
-        if (capacity_ < size && !allocate(size))
-            return nullptr;
-        std::memcpy(data_, body.data(), body.size());
-        std::memset(data_ + body.size(), 0, kPayloadPadding);
-        return data_;
-    }
-
-  private:
-    static constexpr std::size_t kMapFrom = 8u << 20;
-
-    bool allocate(std::size_t size) {
-        release();
-        if (size >= kMapFrom) {
-            void *p = mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-            if (p == MAP_FAILED)
-                return false;
-#ifdef MADV_HUGEPAGE
-            madvise(p, size, MADV_HUGEPAGE); // advice: without it, or refused, 4 kB pages
-#endif
-            data_ = static_cast<char *>(p);
-            mapped_ = true;
-        } else {
-            data_ = new (std::nothrow) char[size];
-            if (!data_)
-                return false;
-        }
-        capacity_ = size;
-        return true;
-    }
-
-    void release() {
-        if (mapped_)
-            munmap(data_, capacity_);
-        else
-            delete[] data_;
-        data_ = nullptr;
-        capacity_ = 0;
-        mapped_ = false;
-    }
-
-    char *data_ = nullptr;
-    std::size_t capacity_ = 0;
-    bool mapped_ = false;
-};
-
-} // namespace
 
 struct FastStarlinkParser::Buffers {
     simdjson::ondemand::parser parser;
@@ -246,7 +182,7 @@ class StarlinkWalker {
         // last character but whitespace. Without a backslash before it, it closes the string.
         const std::string_view token = v.raw_json_token();
         std::size_t close = token.size() - 1;
-        while (close > 0 && is_whitespace(token[close]))
+        while (close > 0 && is_json_whitespace(token[close]))
             --close;
         const char *begin = token.data() + 1;
         const std::size_t length = close > 0 ? close - 1 : 0;
@@ -256,96 +192,19 @@ class StarlinkWalker {
         }
         return take(v.get_string());
     }
-    static bool is_whitespace(char c) { return c == ' ' || c == '\n' || c == '\r' || c == '\t'; }
 
     // A number as the reference's handler sees it: the correctly rounded double of a decimal
     // (nlohmann uses strtod), an integer converted to double.
     static double number(od::value &v) {
         const std::string_view token = v.raw_json_token(); // the number and any whitespace after it
-        Decimal decimal;
-        if (read_decimal(token, decimal))
+        JsonDecimal decimal;
+        if (read_json_decimal(token, decimal))
             return decimal.value(); // the value is left for the iterator to skip
         const double d = take(v.get_double());
         // nlohmann reads "-0" as the integer 0, simdjson as the double -0.0.
         if (d == 0 && std::signbit(d) && token.find_first_of(".eE") == std::string_view::npos)
             return 0.0;
         return d;
-    }
-
-    // The usual short decimals ("12.34", "0", "-1.5"), read here rather than by simdjson: up to
-    // 7 digits before the point and 7 after, without an exponent.
-    struct Decimal {
-        std::uint64_t digits = 0; // "12.34": 1234
-        int decimals = 0;         // "12.34": 2
-        bool negative = false;
-
-        // digits / 10^decimals: both exact doubles, so the quotient is the correctly rounded
-        // value strtod gives (simdjson computes its own fast path the same way).
-        double value() const {
-            double d = static_cast<double>(digits);
-            if (decimals)
-                d /= static_cast<double>(kPowersOfTen[decimals]);
-            // "-0" is the integer 0 to nlohmann; "-0.0" is the double -0.0.
-            return negative && (digits != 0 || decimals) ? -d : d;
-        }
-    };
-
-    // Reads the JSON grammar's -?(0|[1-9][0-9]*)(\.[0-9]+)? followed by nothing but
-    // whitespace up to the next token; false for anything else (simdjson judges it). Runs of
-    // up to 7 digits are read 8 bytes at a time (the text goes on at least to the padding).
-    static bool read_decimal(std::string_view token, Decimal &out) {
-        const char *p = token.data();
-        const char *const end = p + token.size();
-        out.negative = *p == '-';
-        p += out.negative;
-        const int whole = digit_run(p);
-        if (whole == 0 || whole > 7 || (whole > 1 && *p == '0')) // none, long, or a leading zero
-            return false;
-        std::uint64_t digits = digits_value(p, whole);
-        p += whole;
-        int decimals = 0;
-        if (*p == '.') {
-            ++p;
-            decimals = digit_run(p);
-            if (decimals == 0 || decimals > 7)
-                return false;
-            digits = digits * kPowersOfTen[decimals] + digits_value(p, decimals);
-            p += decimals;
-        }
-        while (p < end && is_whitespace(*p))
-            ++p;
-        if (p != end) // an exponent, or not a number at all
-            return false;
-        out.digits = digits; // at most 14 digits: below 2^53
-        out.decimals = decimals;
-        return true;
-    }
-
-    static constexpr std::uint64_t kPowersOfTen[] = {1, 10, 100, 1000, 10000, 100000, 1000000, 10000000, 100000000};
-
-    static std::uint64_t load8(const char *p) {
-        std::uint64_t bytes;
-        std::memcpy(&bytes, p, 8);
-        return bytes; // little-endian: p[0] is the lowest byte (x86-64, as simdjson's kernels here)
-    }
-
-    // How many of the 8 bytes at p are digits before the first that is not (8: all are).
-    static int digit_run(const char *p) {
-        const std::uint64_t x = load8(p) ^ 0x3030303030303030u; // a digit becomes 0..9
-        // A byte's high bit set where x >= 10: above 0x7f already, or its low 7 bits plus 0x76
-        // reach 0x80 (no carry crosses bytes: at most 0x7f + 0x76).
-        const std::uint64_t not_digit = (((x & 0x7f7f7f7f7f7f7f7fu) + 0x7676767676767676u) | x) & 0x8080808080808080u;
-        return not_digit ? __builtin_ctzll(not_digit) / 8 : 8;
-    }
-
-    // The value of the n (1 to 7) digits at p.
-    static std::uint64_t digits_value(const char *p, int n) {
-        // The digits moved to the top bytes, '0's below them: eight digits, the number's value.
-        std::uint64_t x = (load8(p) << (8 * (8 - n))) | (0x3030303030303030u >> (8 * n));
-        x -= 0x3030303030303030u;
-        x = (x * 10 + (x >> 8)) & 0x00ff00ff00ff00ffu;
-        x = (x * 100 + (x >> 16)) & 0x0000ffff0000ffffu;
-        return (x * 10000 + (x >> 32)) & 0xffffffffu;
     }
 
     static void null(od::value &v) {
@@ -593,8 +452,8 @@ class StarlinkWalker {
     void day_number(int slot, od::value &value) {
         switch (type(value)) {
         case json_type::number: {
-            Decimal decimal;
-            if (!read_decimal(value.raw_json_token(), decimal)) {
+            JsonDecimal decimal;
+            if (!read_json_decimal(value.raw_json_token(), decimal)) {
                 raw_number(slot).set_number(number(value));
                 break;
             }
