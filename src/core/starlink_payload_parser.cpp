@@ -44,16 +44,10 @@ class StarlinkHandler : public PayloadSaxHandler<StarlinkHandler, Ctx> {
     const std::string &member() const { return frames_.key(); }
 
     static const char *object_required(Ctx ctx) {
-        switch (ctx) {
-        case Ctx::results:
-            return "an object (one service line)";
-        case Ctx::cycles:
-            return "an object (one billing cycle)";
-        case Ctx::days:
-            return "an object (one day)";
-        default:
-            return nullptr;
-        }
+        return ctx == Ctx::results  ? "an object (one service line)"
+               : ctx == Ctx::cycles ? "an object (one billing cycle)"
+               : ctx == Ctx::days   ? "an object (one day)"
+                                    : nullptr;
     }
 
     bool container(JsonType type) {
