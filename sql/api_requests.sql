@@ -16,10 +16,10 @@ SELECT req_source('req', '{"page_limit": 10}');
 
 -- The body: all lines are [] (the mock, a strict validator, answers 422 to null), and
 -- activeServiceLinesOnly is always sent: false unless the source says otherwise.
-SELECT inserted > 0 AS inserted FROM usage_archive.archive_usage('req', 0);
+SELECT inserted, updated, unchanged FROM usage_archive.archive_usage('req', 0);
 \! python3 test/mock_api/control.py stats last_query_body
 SELECT api_request FROM usage_archive.archive_runs ORDER BY run_id DESC LIMIT 1;
-SELECT inserted >= 0 AS ok FROM usage_archive.archive_usage('req', 1, ARRAY['AST-100003-23757-03', 'AST-100007-55433-07']);
+SELECT inserted, updated, unchanged FROM usage_archive.archive_usage('req', 1, ARRAY['AST-100003-23757-03', 'AST-100007-55433-07']);
 \! python3 test/mock_api/control.py stats last_query_body
 
 -- Inactive lines: every 5th line of the mock was deactivated halfway through its current
@@ -29,8 +29,8 @@ SELECT inserted >= 0 AS ok FROM usage_archive.archive_usage('req', 1, ARRAY['AST
 \! python3 test/mock_api/control.py set '{"freeze_revision": true, "inactive_every": 5}'
 SELECT req_source('req_all', '{"page_limit": 10}');
 SELECT req_source('req_active', '{"page_limit": 10, "active_service_lines_only": true}');
-SELECT inserted > 0 AS inserted FROM usage_archive.archive_usage('req_all', 0);
-SELECT inserted > 0 AS inserted FROM usage_archive.archive_usage('req_active', 0);
+SELECT inserted, updated, unchanged FROM usage_archive.archive_usage('req_all', 0);
+SELECT inserted, updated, unchanged FROM usage_archive.archive_usage('req_active', 0);
 \! python3 test/mock_api/control.py stats last_query_body
 SELECT l.source, count(DISTINCT l.service_line_id) AS lines_archived
 FROM usage_archive.service_lines l JOIN usage_archive.daily_usage_history h USING (service_line_id)
@@ -48,11 +48,10 @@ WHERE l.source = 'req_all' AND l.service_line_number = 'AST-100004-31676-04' GRO
 \! python3 test/mock_api/control.py reset
 \! python3 test/mock_api/control.py set '{"freeze_revision": true}'
 SELECT req_source('req_backfill', '{"page_limit": 10}');
-SELECT inserted > 0 AS inserted, updated, unchanged FROM usage_archive.archive_usage('req_backfill', since => date '2024-11-15');
+SELECT inserted, updated, unchanged FROM usage_archive.archive_usage('req_backfill', since => date '2024-11-15');
 \! python3 test/mock_api/control.py stats last_query_body
-SELECT inserted, updated, unchanged > 0 AS unchanged FROM usage_archive.archive_usage('req_backfill', since => date '2024-11-15');
-SELECT min(h.usage_date) <= '2024-11-15' AS reaches_back, max(h.usage_date) AS last_day,
-       count(DISTINCT b.cycle_start) >= 12 AS twelve_cycles_or_more
+SELECT inserted, updated, unchanged FROM usage_archive.archive_usage('req_backfill', since => date '2024-11-15');
+SELECT min(h.usage_date) AS first_day, max(h.usage_date) AS last_day, count(DISTINCT b.cycle_start) AS cycles
 FROM usage_archive.service_lines l JOIN usage_archive.daily_usage_history h USING (service_line_id)
 JOIN usage_archive.billing_cycles b USING (service_line_id)
 WHERE l.source = 'req_backfill' AND l.service_line_number = 'AST-100000-00000-00';
@@ -60,7 +59,7 @@ SELECT entry_point, api_request ->> 'queryStartDate' AS query_start_date,
        api_request ->> 'previousBillingCycles' AS previous_billing_cycles, status
 FROM usage_archive.archive_runs WHERE source LIKE 'req%' ORDER BY run_id;
 -- Some lines only; and what is refused.
-SELECT inserted, unchanged > 0 AS unchanged FROM usage_archive.archive_usage('req_backfill', date '2025-06-01',
+SELECT inserted, updated, unchanged FROM usage_archive.archive_usage('req_backfill', date '2025-06-01',
                                                                   ARRAY['AST-100001-07919-01']);
 SELECT * FROM usage_archive.archive_usage('req_backfill', since => date '2099-01-01');
 \echo :LAST_ERROR_SQLSTATE
@@ -78,7 +77,7 @@ SELECT service_line_number, account_number, usage_limit_gb, product_id, opted_in
 FROM usage_archive.service_lines WHERE source = 'req_backfill' ORDER BY 1 LIMIT 4;
 SELECT xmin AS line_version FROM usage_archive.service_lines
 WHERE source = 'req_backfill' ORDER BY service_line_number LIMIT 1 \gset
-SELECT unchanged > 0 AS unchanged FROM usage_archive.archive_usage('req_backfill', 0);
+SELECT inserted, updated, unchanged FROM usage_archive.archive_usage('req_backfill', 0);
 SELECT xmin = :'line_version' AS line_not_rewritten FROM usage_archive.service_lines
 WHERE source = 'req_backfill' ORDER BY service_line_number LIMIT 1;
 \! python3 test/mock_api/control.py reset

@@ -47,6 +47,10 @@ SELECT cred_secret('cred'), cred_try('cred');
 SELECT usage_archive.add_source('cred', 'starlink', base_url => :api || '/', token_url => :token,
                                 client_id => 'test-client');
 SELECT cred_secret('cred'), cred_try('cred');
+-- A NULL client_secret (the same URLs) keeps the stored one.
+SELECT usage_archive.add_source('cred', 'starlink', base_url => :api, token_url => :token,
+                                client_id => 'test-client', client_secret => NULL);
+SELECT cred_secret('cred'), cred_try('cred');
 -- Another port, or https instead of http, is another server.
 UPDATE usage_archive.sources SET base_url = 'http://127.0.0.1:1/api' WHERE name = 'cred';
 SELECT cred_secret('cred');

@@ -30,13 +30,27 @@ SELECT usage_archive.add_source('mock', 'starlink',
   options => '{"page_limit": 5}');
 
 -- Three consecutive runs with overlapping billing cycles: the current cycle, then the
--- previous one too, twice. Values of today and yesterday change between runs (the API's
--- partial days): they are corrections, never new rows.
-SELECT inserted > 0 AS inserted, updated, unchanged FROM usage_archive.archive_usage('mock');
+-- previous one too, twice. The mock's calendar is fixed (test/mock_api/starlink_data.py), so
+-- every counter is an exact number. The second run repeats the current cycle (unchanged,
+-- but for today and yesterday, whose values the API still revises: corrections, never new
+-- rows) and adds the previous one (new rows); the third adds nothing. One request at a time:
+-- the mock revises its partial days at each page 0, and a page sent alongside page 0 could
+-- arrive before it or after it.
+SET usage_archive.max_concurrent_requests = 1;
+SELECT inserted, updated, unchanged, skipped, rejected, collapsed FROM usage_archive.archive_usage('mock', 0);
 SELECT records, http_requests, http_retries, fetched FROM last_http_run();
-SELECT inserted > 0 AS inserted, updated > 0 AS corrected, unchanged > 0 AS unchanged FROM usage_archive.archive_usage('mock', 1);
-SELECT inserted > 0 AS inserted, updated > 0 AS corrected, unchanged > 0 AS unchanged FROM usage_archive.archive_usage('mock', 1);
-SELECT records = inserted + updated + unchanged AS adds_up, http_requests FROM last_http_run();
+SELECT api_request ->> 'previousBillingCycles' AS previous_billing_cycles FROM usage_archive.archive_runs
+ORDER BY run_id DESC LIMIT 1;
+-- Every request says which version of the extension sent it.
+\set user_agents `python3 test/mock_api/control.py stats user_agents`
+SELECT array(SELECT jsonb_object_keys(:'user_agents'::jsonb)) = ARRAY['usage_archive/' || extversion] AS user_agent_is_version
+FROM pg_extension WHERE extname = 'usage_archive';
+SELECT inserted, updated, unchanged, skipped, rejected, collapsed FROM usage_archive.archive_usage('mock', 1);
+SELECT records, http_requests FROM last_http_run();
+SELECT api_request ->> 'previousBillingCycles' AS previous_billing_cycles FROM usage_archive.archive_runs
+ORDER BY run_id DESC LIMIT 1;
+SELECT inserted, updated, unchanged, skipped, rejected, collapsed FROM usage_archive.archive_usage('mock', 1);
+SELECT records, http_requests FROM last_http_run();
 -- One row per line and day; the story's monthly query shows no doubling.
 SELECT count(*) AS rows, count(DISTINCT (service_line_id, usage_date)) AS distinct_keys
 FROM usage_archive.daily_usage_history h JOIN usage_archive.service_lines l USING (service_line_id) WHERE l.source = 'mock';
@@ -46,12 +60,13 @@ FROM (SELECT service_line_id, date_trunc('month', usage_date), count(*) AS c, co
 SELECT count(*) AS lines, count(account_number) AS with_account, count(usage_limit_gb) AS with_plan
 FROM usage_archive.service_lines WHERE source = 'mock';
 -- The corrections were audited.
-SELECT count(*) > 0 AS corrections_audited FROM usage_archive.usage_corrections c
+SELECT count(*) AS corrections_audited FROM usage_archive.usage_corrections c
 JOIN usage_archive.service_lines l USING (service_line_id) WHERE l.source = 'mock';
 
 -- Only some service lines.
 SELECT try_archive('mock', 1, ARRAY['AST-100000-00000-00']);
-SELECT records > 0 AND records < 100 AS one_line_only FROM last_http_run();
+SELECT records, inserted, updated, unchanged FROM last_http_run();
+RESET usage_archive.max_concurrent_requests;
 
 -- 429 with and without Retry-After, and 5xx: retried, then success. The mock's faults
 -- answer requests in arrival order: one request at a time keeps them on page 0 (a run of a
@@ -169,12 +184,14 @@ DELETE FROM usage_archive.service_lines WHERE service_line_number LIKE 'SPECULAT
 
 -- The same day twice in one response (overlapping cycles): collapsed.
 \! python3 test/mock_api/control.py set '{"duplicate_days": true}'
-SELECT collapsed > 0 AS collapsed FROM usage_archive.archive_usage('mock');
+SET usage_archive.max_concurrent_requests = 1; -- exact numbers: see the first runs
+SELECT inserted, updated, unchanged, collapsed FROM usage_archive.archive_usage('mock');
+RESET usage_archive.max_concurrent_requests;
 \! python3 test/mock_api/control.py reset
 
 -- The simple kind: one GET.
 SELECT usage_archive.add_source('mock_simple', 'simple', base_url => 'http://127.0.0.1:' || :'mock_port' || '/simple');
-SELECT inserted > 0 AS inserted, unchanged FROM usage_archive.archive_usage('mock_simple');
+SELECT inserted, updated, unchanged FROM usage_archive.archive_usage('mock_simple');
 SELECT http_requests FROM last_http_run();
 
 -- Sources that cannot be fetched, and bad arguments.
@@ -183,6 +200,16 @@ SELECT try_archive('mock_nourl');
 SELECT usage_archive.add_source('mock_nocreds', 'starlink', base_url => 'http://127.0.0.1:1/api');
 SELECT try_archive('mock_nocreds');
 SELECT try_archive('mock', -1);
+-- previous_billing_cycles is 0..120: 120 is what the request asks for, 121 is refused.
+SELECT try_archive('mock', 120);
+SELECT api_request ->> 'previousBillingCycles' AS previous_billing_cycles FROM usage_archive.archive_runs
+ORDER BY run_id DESC LIMIT 1;
+SELECT try_archive('mock', 121);
+-- schedule_archive checks the same range (before it looks for pg_cron, absent here).
+SELECT usage_archive.schedule_archive('mock', '* * * * *', 121);
+\echo :LAST_ERROR_SQLSTATE
+SELECT usage_archive.schedule_archive('mock', '* * * * *', 120);
+\echo :LAST_ERROR_SQLSTATE
 SELECT try_archive('mock', 1, ARRAY[NULL]);
 SELECT try_archive(NULL);
 

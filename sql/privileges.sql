@@ -64,6 +64,26 @@ SELECT source, client_secret = 'rotated' AS rotated FROM usage_archive_private.s
 -- The secret appears in no other table.
 SELECT count(*) AS leaks FROM usage_archive.sources s WHERE s::text LIKE '%rotated%' OR s::text LIKE '%s3cret%';
 
+-- The settings that decide where a run connects, what it trusts and how much it reads are
+-- the superuser's: a role with every grant above still cannot change them (42501).
+LOAD 'usage_archive';
+SET ROLE regress_ua_admin;
+SET usage_archive.allowed_hosts = 'evil.example';
+\echo :LAST_ERROR_SQLSTATE
+SET usage_archive.ca_file = '/tmp/attacker-ca.pem';
+\echo :LAST_ERROR_SQLSTATE
+SET usage_archive.max_response_bytes = '1GB';
+\echo :LAST_ERROR_SQLSTATE
+-- The ones a caller may tune are the caller's.
+SET usage_archive.max_daily_gb = 5;
+SET usage_archive.max_retries = 1;
+RESET ROLE;
+SELECT current_setting('usage_archive.allowed_hosts') AS allowed_hosts, current_setting('usage_archive.ca_file') AS ca_file,
+       current_setting('usage_archive.max_response_bytes') AS max_response_bytes,
+       current_setting('usage_archive.max_daily_gb') AS max_daily_gb;
+RESET usage_archive.max_daily_gb;
+RESET usage_archive.max_retries;
+
 REVOKE ALL ON ALL TABLES IN SCHEMA usage_archive FROM regress_ua_writer, regress_ua_admin;
 REVOKE ALL ON ALL SEQUENCES IN SCHEMA usage_archive FROM regress_ua_writer;
 REVOKE ALL ON ALL FUNCTIONS IN SCHEMA usage_archive FROM regress_ua_writer, regress_ua_admin;

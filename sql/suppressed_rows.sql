@@ -64,3 +64,40 @@ SELECT inserted, converted_to_update, suppressed FROM usage_archive.protected_ta
 SELECT usage_archive.unprotect('supp_legacy');
 DROP TABLE supp_legacy;
 DROP FUNCTION skip_big_days(), supp_payload(numeric), refuse_updates();
+
+-- 40001 after four write rounds. A trigger plays another session that keeps writing the same
+-- day between the run's rounds: each insert of the run finds the day written meanwhile (with
+-- another value), each update finds it moved to another day. The run inserts once, sees the
+-- day changed and leaves it for its last write (as every correction); there, round 1
+-- updates, 2 inserts, 3 updates, 4 inserts, and the run gives up with nothing written.
+-- Sequences are not rolled back: they count the statements of the failed call (a fifth
+-- round, or a third, changes them).
+CREATE SEQUENCE contended_inserts;
+CREATE SEQUENCE contended_updates;
+CREATE FUNCTION contend() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF pg_trigger_depth() > 1 THEN
+        RETURN NEW;
+    END IF;
+    IF TG_OP = 'INSERT' THEN
+        PERFORM nextval('public.contended_inserts');
+        INSERT INTO usage_archive.daily_usage_history (service_line_id, usage_date, consumed_gb)
+        VALUES (NEW.service_line_id, NEW.usage_date, NEW.consumed_gb + 1);
+        RETURN NULL;
+    END IF;
+    NEW.usage_date := date '2000-01-01' + nextval('public.contended_updates')::int;
+    RETURN NEW;
+END $$;
+SELECT usage_archive.add_source('race', 'simple');
+CREATE TRIGGER contend BEFORE INSERT OR UPDATE ON usage_archive.daily_usage_history
+    FOR EACH ROW EXECUTE FUNCTION contend();
+SET usage_archive.write_method = 'sql';
+SELECT * FROM usage_archive.archive_payload('race', '{"R-1": {"daily_usage": [{"date": "2025-10-01", "usage_gb": 5}]}}');
+\echo :LAST_ERROR_SQLSTATE
+RESET usage_archive.write_method;
+SELECT (SELECT last_value FROM contended_inserts) AS inserts, (SELECT last_value FROM contended_updates) AS updates,
+       (SELECT count(*) FROM usage_archive.daily_usage_history h JOIN usage_archive.service_lines l USING (service_line_id)
+        WHERE l.source = 'race') AS rows_written;
+DROP TRIGGER contend ON usage_archive.daily_usage_history;
+DROP FUNCTION contend();
+DROP SEQUENCE contended_inserts, contended_updates;

@@ -29,8 +29,10 @@ class FastStarlinkParser {
 
     // Adds the body to `builder` exactly as parse_starlink_body() would, sets `page` and
     // returns true; or returns false and leaves `builder` as it was, for parse_starlink_body()
-    // to parse and judge. Calls the builder's progress hook at the start and every megabyte of
-    // text walked; what the hook throws passes through (the builder is put back first).
+    // to parse and judge. Calls the builder's progress hook at the start and at every megabyte
+    // boundary of the text it walks past, as the reference does; what the hook throws passes
+    // through (the builder is put back first). Not during simdjson's first pass over the whole
+    // text (its structural index) nor the padded copy: about 0.1 s per 100 MB here.
     //
     // simdjson reads up to 64 bytes past the end of its input: the body is copied into a
     // padded buffer (about 10 ms per 100 MB) unless the caller says `padded_by` bytes after

@@ -41,25 +41,36 @@ std::string history_insert_sql(bool skip_conflicts) {
     return sql + "RETURNING " + key;
 }
 
-std::string history_update_sql(bool audited) {
-    std::string set, aliases, fetched_values, old_values, returned;
+std::string history_locate_sql() {
+    std::string selected, names;
     for (std::size_t i = 0; i < kHistoryValueCount; ++i) {
+        selected += ", u." + value_alias(i);
+        names += ", " + value_alias(i);
+    }
+    return "SELECT u.id, u.d" + selected + ", r.tableoid, r.ctid, " + value_columns("r.") + " FROM unnest(" +
+           array_params(1, 1) + ") AS u(id, d" + names + ") CROSS JOIN LATERAL (SELECT a.tableoid, a.ctid, " +
+           value_columns("a.") + " FROM " + kHistoryTable + " a WHERE a." + kHistoryKeyColumns[0] + " = u.id AND a." +
+           kHistoryKeyColumns[1] + " = u.d OFFSET 0) r";
+}
+
+std::string history_update_sql(bool audited) {
+    const std::size_t n = kHistoryValueCount;
+    std::string set, news, olds, new_params, old_params, returned;
+    for (std::size_t i = 0; i < n; ++i) {
         const std::string name = kHistoryValueColumns[i].name;
         set += name + " = x." + value_alias(i) + ", ";
-        aliases += ", " + value_alias(i);
-        old_values += ", r." + name + " AS old_" + value_alias(i);
+        news += ", " + value_alias(i);
+        olds += ", old_" + value_alias(i);
+        new_params += ", " + param(3 + i) + "::numeric[]";
+        old_params += ", " + param(5 + n + i) + "::numeric[]";
         returned += ", x.old_" + value_alias(i) + ", h." + name;
     }
-    const std::string key_match = std::string(" WHERE a.") + kHistoryKeyColumns[0] + " = u.id AND a." +
-                                  kHistoryKeyColumns[1] + " = u.d OFFSET 0) r ";
     return "UPDATE " + std::string(kHistoryTable) + " h SET " + set + (audited ? "updated_at = pg_catalog.now(), " : "") +
-           kHistoryRunColumn + " = " + param(3 + kHistoryValueCount) + " FROM (SELECT u.id, u.d" + aliases +
-           ", r.row_rel, r.row_tid" + (audited ? old_values : "") + " FROM unnest(" + array_params(1, 1) +
-           ") AS u(id, d" + aliases + ") CROSS JOIN LATERAL (SELECT a.tableoid AS row_rel, a.ctid AS row_tid, " +
-           value_columns("a.") + " FROM " + kHistoryTable + " a" + key_match + "OFFSET 0) x WHERE h." +
-           kHistoryKeyColumns[0] + " = x.id AND h." + kHistoryKeyColumns[1] +
-           " = x.d AND h.tableoid = x.row_rel AND h.ctid = x.row_tid RETURNING h." + kHistoryKeyColumns[0] + ", h." +
-           kHistoryKeyColumns[1] + (audited ? returned : "");
+           kHistoryRunColumn + " = " + param(5 + 2 * n) + " FROM unnest($1::int8[], $2::date[]" + new_params + ", " +
+           param(3 + n) + "::oid[], " + param(4 + n) + "::tid[]" + old_params + ") AS x(id, d" + news + ", rel, tid" +
+           olds + ") WHERE h.ctid = x.tid AND h.tableoid = x.rel AND h." + kHistoryKeyColumns[0] + " = x.id AND h." +
+           kHistoryKeyColumns[1] + " = x.d RETURNING h." + kHistoryKeyColumns[0] + ", h." + kHistoryKeyColumns[1] +
+           (audited ? returned : "");
 }
 
 std::string corrections_insert_sql() {

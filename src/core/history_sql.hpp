@@ -12,9 +12,14 @@ namespace usage_archive::core {
 // Returns (service_line_id, usage_date) of each row written.
 std::string history_insert_sql(bool skip_conflicts);
 
-// UPDATE of the rows the arrays' keys name, found by an index probe each (see sql_write.cpp).
-// With `audited`, the row's updated_at is set and the statement returns, after the key, the
-// old and new value of each value column in turn (the audit row's order); else just the key.
+// The archived rows of the arrays' keys, each found by an index probe (see sql_write.cpp):
+// the key, the new values, the row's tableoid and ctid, then its old values. Those columns,
+// as arrays, are history_update_sql's parameters before the run id.
+std::string history_locate_sql();
+
+// UPDATE of the rows history_locate_sql found, each reached by its address. With `audited`,
+// the row's updated_at is set and the statement returns, after the key, the old and new value
+// of each value column in turn (the audit row's order); else just the key.
 std::string history_update_sql(bool audited);
 
 // INSERT of audit rows into usage_corrections: $1 the run id, $2 ids, $3 days, then the old

@@ -42,6 +42,8 @@ template <typename T> T &in_place(simdjson::simdjson_result<T> &result) {
 }
 
 // Deeper than this, the walk's recursion stops and the reference (no recursion) takes over.
+// On Demand has no depth limit of its own: the corpus's 100,000-deep arrays overflowed the
+// stack before this one.
 constexpr int kMaxDepth = 200;
 
 // What a walk of one body shares: the text, its progress checkpoints, and the readers of

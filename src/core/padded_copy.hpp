@@ -10,8 +10,8 @@ namespace usage_archive::core {
 
 // A copy of the body with simdjson's padding after it, kept for the next page. A large one
 // is mapped with transparent huge pages asked for: each fresh 4 kB page costs a page fault,
-// and copying the 122 MB benchmark payload into fresh 4 kB pages took 105 ms, into huge
-// pages 45 ms (into pages already mapped, 15 ms).
+// and copying the 122 MB benchmark payload into fresh 4 kB pages took 90-105 ms, into huge
+// pages 30-45 ms (into pages already mapped, 13 ms).
 class PaddedCopy {
   public:
     PaddedCopy() = default;

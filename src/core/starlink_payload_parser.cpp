@@ -28,7 +28,9 @@ class StarlinkHandler : public PayloadSaxHandler<StarlinkHandler, Ctx> {
                                "the API reported an error (isValid: false): " + join_api_messages(api_messages_));
         if (!content_seen_)
             throw PayloadError(PayloadError::Kind::shape,
-                               std::string("unexpected JSON: the data-usage response has ") +
+                               // At the document's end, where the member would have had to be.
+                               "unexpected JSON at byte " + std::to_string(text_size_) +
+                                   " ($.content): the data-usage response has " +
                                    (content_null_ ? "\"content\": null" : "no \"content\" member") +
                                    " although isValid is not false",
                                text_size_, "$.content");

@@ -123,7 +123,7 @@ bool start(CURLM *multi, Transfer &t, const CurlOptions &o) {
     // not say, or is compressed, is cut off by on_body.
     curl_easy_setopt(e, CURLOPT_MAXFILESIZE_LARGE,
                      static_cast<curl_off_t>(std::min<std::uint64_t>(t.max_bytes, std::numeric_limits<curl_off_t>::max())));
-    curl_easy_setopt(e, CURLOPT_USERAGENT, "usage_archive/0.1");
+    curl_easy_setopt(e, CURLOPT_USERAGENT, o.user_agent.c_str());
     curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body);
     curl_easy_setopt(e, CURLOPT_WRITEDATA, &t);
     curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header);

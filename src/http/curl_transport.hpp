@@ -21,6 +21,8 @@ struct CurlOptions {
     long request_timeout_ms = 60000;               // usage_archive.request_timeout_ms
     std::uint64_t max_response_bytes = 256u << 20; // usage_archive.max_response_bytes
     std::string ca_file;                           // usage_archive.ca_file; empty: the system's
+    // "usage_archive/<version>", the caller's: this code does not know which version it is.
+    std::string user_agent = "usage_archive";
     HostPolicy hosts;                              // checked before every connection
 };
 

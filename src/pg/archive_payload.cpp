@@ -4,6 +4,8 @@
 #include "jsonb_text.hpp"
 #include "run_feed.hpp"
 
+#include <cstring>
+
 namespace usage_archive::pg {
 namespace {
 
@@ -11,10 +13,24 @@ namespace {
 // parsed, the memory `owned` points to (a detoasted or rendered copy, or nullptr when the
 // text is the argument itself) is released: the writing phase needs only the records, and
 // a large payload would otherwise double the run's peak memory.
+//
+// Memory of our own is first grown by core::kPayloadPadding zeroed bytes, so that the
+// starlink fast parser (simdjson reads up to 64 bytes past its input) need not copy the
+// payload either: growing a large allocation remaps its pages rather than copying them.
 PayloadProducer parse_in_place(std::string_view payload, void *owned) {
-    return [payload, owned](const SourceConfig &, RunFeed &feed, RunCounters &counters) {
+    return [payload, owned](const SourceConfig &, RunFeed &feed, RunCounters &counters) mutable {
         counters.payload_bytes = payload.size();
-        feed.add(payload);
+        std::size_t padded_by = 0;
+        if (owned && payload.size() <= core::kMaxFastParseBytes) { // the fast parser reads past the end
+            const std::size_t offset = static_cast<std::size_t>(payload.data() - static_cast<const char *>(owned));
+            const std::size_t size = offset + payload.size() + core::kPayloadPadding;
+            owned = pg_call([owned, size]() noexcept { return repalloc(owned, size); });
+            char *text = static_cast<char *>(owned) + offset;
+            std::memset(text + payload.size(), 0, core::kPayloadPadding);
+            payload = std::string_view(text, payload.size());
+            padded_by = core::kPayloadPadding;
+        }
+        feed.add(payload, padded_by);
         if (owned)
             pg_call([owned]() noexcept { pfree(owned); });
     };

@@ -62,8 +62,39 @@ std::vector<SpiArg> correction_columns(std::uint64_t rows) {
     return columns;
 }
 
-void run_chunks_planned(const char *sql, const WriteBatch &batch, const std::vector<std::size_t> &which,
-                        std::int64_t run_id, bool audited, std::uint64_t *written, std::vector<std::size_t> &missed) {
+// The statement of one chunk: `sql` over the chunk's arrays; or, with `locate_sql`, first
+// that (the chunk's rows found by index probes: its result columns are `sql`'s arrays),
+// then `sql` reaching each found row by its address.
+std::uint64_t run_chunk(const char *sql, const char *locate_sql, std::vector<SpiArg> args, std::int64_t run_id) {
+    if (!locate_sql) {
+        args.push_back(int8_arg(run_id));
+        return spi_execute(sql, args);
+    }
+    const std::uint64_t found = spi_execute(locate_sql, args);
+    if (found == 0) {
+        spi_free_result();
+        return 0;
+    }
+    std::vector<SpiArg> located = {result_column_array_arg(1, INT8ARRAYOID, INT8OID, found),
+                                   result_column_array_arg(2, DATEARRAYOID, DATEOID, found)};
+    // The columns of history_locate_sql: key, new values, tableoid, ctid, old values.
+    constexpr int kValues = static_cast<int>(core::kHistoryValueCount);
+    for (int column = 3; column < 3 + kValues; ++column)
+        located.push_back(result_column_array_arg(column, NUMERICARRAYOID, NUMERICOID, found));
+    located.push_back(result_column_array_arg(3 + kValues, OIDARRAYOID, OIDOID, found));
+    located.push_back(result_column_array_arg(4 + kValues, TIDARRAYOID, TIDOID, found));
+    for (int column = 5 + kValues; column < 5 + 2 * kValues; ++column)
+        located.push_back(result_column_array_arg(column, NUMERICARRAYOID, NUMERICOID, found));
+    located.push_back(int8_arg(run_id));
+    spi_free_result();
+    std::uint64_t rows = 0;
+    with_tid_lookups([&] { rows = spi_execute(sql, located); });
+    return rows;
+}
+
+void run_chunks_planned(const char *sql, const char *locate_sql, const WriteBatch &batch,
+                        const std::vector<std::size_t> &which, std::int64_t run_id, bool audited, std::uint64_t *written,
+                        std::vector<std::size_t> &missed) {
     MemoryContext chunk_context = pg_call([]() noexcept {
         return AllocSetContextCreate(CurrentMemoryContext, "usage_archive write chunk", ALLOCSET_DEFAULT_SIZES);
     });
@@ -71,9 +102,7 @@ void run_chunks_planned(const char *sql, const WriteBatch &batch, const std::vec
         check_for_interrupts();
         const std::size_t to = std::min(which.size(), from + kChunkRows);
         MemoryContext caller = MemoryContextSwitchTo(chunk_context);
-        std::vector<SpiArg> args = chunk_args(batch, which, from, to);
-        args.push_back(int8_arg(run_id));
-        const std::uint64_t rows = spi_execute(sql, args);
+        const std::uint64_t rows = run_chunk(sql, locate_sql, chunk_args(batch, which, from, to), run_id);
         std::unordered_set<ItemKey, ItemKeyHash> done;
         done.reserve(rows);
         for (std::uint64_t r = 0; r < rows; ++r) {
@@ -96,14 +125,15 @@ void run_chunks_planned(const char *sql, const WriteBatch &batch, const std::vec
     pg_call([chunk_context]() noexcept { MemoryContextDelete(chunk_context); });
 }
 
-// Runs `sql` over `which` a chunk at a time; the statement returns (service_line_id,
-// usage_date) of each row it wrote, and with `audited` the old and new values after them.
-// Returns the items it did not write.
-std::vector<std::size_t> run_chunks(const char *sql, const WriteBatch &batch, const std::vector<std::size_t> &which,
-                                    std::int64_t run_id, bool audited, std::uint64_t *written) {
+// Runs `sql` over `which` a chunk at a time (after `locate_sql`, see run_chunk); the
+// statement returns (service_line_id, usage_date) of each row it wrote, and with `audited`
+// the old and new values after them. Returns the items it did not write.
+std::vector<std::size_t> run_chunks(const char *sql, const char *locate_sql, const WriteBatch &batch,
+                                    const std::vector<std::size_t> &which, std::int64_t run_id, bool audited,
+                                    std::uint64_t *written) {
     std::vector<std::size_t> missed;
     const std::vector<std::size_t> ordered = in_shard_order(batch, which); // Citus: few shards per chunk
-    with_index_lookups([&] { run_chunks_planned(sql, batch, ordered, run_id, audited, written, missed); });
+    with_index_lookups([&] { run_chunks_planned(sql, locate_sql, batch, ordered, run_id, audited, written, missed); });
     return missed;
 }
 
@@ -113,29 +143,27 @@ std::vector<std::size_t> sql_insert(const WriteBatch &batch, const std::vector<s
                                     std::int64_t run_id, bool has_rules, std::uint64_t *inserted) {
     static const std::string kSkipConflicts = core::history_insert_sql(true);
     static const std::string kPlain = core::history_insert_sql(false);
-    return run_chunks(has_rules ? kPlain.c_str() : kSkipConflicts.c_str(), batch, which, run_id, false, inserted);
+    return run_chunks(has_rules ? kPlain.c_str() : kSkipConflicts.c_str(), nullptr, batch, which, run_id, false, inserted);
 }
 
 std::vector<std::size_t> sql_overwrite_own_rows(const WriteBatch &batch, const std::vector<std::size_t> &which,
                                                 std::int64_t run_id, std::uint64_t *written) {
     // Found as sql_update finds them, without the audit.
-    static const std::string sql = core::history_update_sql(false);
-    return run_chunks(sql.c_str(), batch, which, run_id, false, written);
+    static const std::string locate = core::history_locate_sql(), update = core::history_update_sql(false);
+    return run_chunks(update.c_str(), locate.c_str(), batch, which, run_id, false, written);
 }
 
 std::vector<std::size_t> sql_update(const WriteBatch &batch, const std::vector<std::size_t> &which,
                                     std::int64_t run_id, std::uint64_t *updated) {
-    // Each key is looked up in a LATERAL subquery (its OFFSET 0 keeps the planner from
-    // flattening it): the keys are always the outer side and each lookup an index probe,
-    // whatever the statistics say (right after a large load they can describe a few lines,
-    // and a nested loop over the whole table with the keys rescanned inside took minutes).
-    // The rows found are then updated by ctid; their values before the update are the audit
-    // row's old values (record_corrections). A row another session updates in between has a
-    // new ctid: it is not updated here, and the next round compares it again. A ctid is a
-    // place in one table: with partitions, the row is named by its partition (tableoid) too,
-    // and by its key, which prunes the update's scan to that partition.
-    static const std::string sql = core::history_update_sql(true);
-    return run_chunks(sql.c_str(), batch, which, run_id, true, updated);
+    // The rows are found first, each (history_locate_sql) by an index probe in a LATERAL subquery fenced with OFFSET 0, so the
+    // keys are always the outer side whatever the statistics say; then each reached by its
+    // address: a ctid is a place in one table, so with partitions the row is named by its
+    // partition (tableoid) too, and by its key, which prunes the scan to that partition. A row
+    // another session updated in between has a new ctid: it is not updated here, and the next
+    // round compares it again. The values found are the audit row's old values
+    // (record_corrections).
+    static const std::string locate = core::history_locate_sql(), update = core::history_update_sql(true);
+    return run_chunks(update.c_str(), locate.c_str(), batch, which, run_id, true, updated);
 }
 
 } // namespace usage_archive::pg

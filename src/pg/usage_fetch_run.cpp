@@ -2,6 +2,7 @@
 
 #include "backend_environment.hpp"
 #include "error_bridge.hpp"
+#include "extension_version.hpp"
 #include "run_feed.hpp"
 #include "settings.hpp"
 #include "shared_request_budget.hpp"
@@ -123,6 +124,7 @@ void fetch_and_parse(const SourceConfig &source, const UsageQuery &query, RunFee
     options.request_timeout_ms = settings.request_timeout_ms;
     options.max_response_bytes = static_cast<std::uint64_t>(settings.max_response_bytes);
     options.ca_file = settings.ca_file ? settings.ca_file : "";
+    options.user_agent = std::string("usage_archive/") + kLibraryVersion;
     options.hosts = host_policy();
     http::CurlTransport transport(std::move(options), env);
 

@@ -147,6 +147,7 @@ class MockState:
             self.tls_handshake_failures = 0  # connections whose client refused our certificate
             self.data_usage_times: list[float] = []
             self.last_query_body = None  # the raw body of the last data-usage query
+            self.user_agents = Counter()  # User-Agent header of the API requests
             self.peak_in_flight = self.in_flight
             # The cached bodies stay valid (same fleet); only their counters restart.
             self.body_cache_hits = 0
@@ -179,9 +180,10 @@ class MockState:
 
     # ---- request accounting (API endpoints only, so admin calls never skew the numbers) ---
 
-    def begin(self, endpoint: str):
+    def begin(self, endpoint: str, user_agent: str | None = None):
         with self.lock:
             self.requests[endpoint] += 1
+            self.user_agents[user_agent or ""] += 1
             if endpoint == "data_usage" and len(self.data_usage_times) < MAX_TIMES_KEPT:
                 self.data_usage_times.append(round(time.time(), 3))
             self.in_flight += 1
@@ -214,6 +216,7 @@ class MockState:
                 "tls_handshake_failures": self.tls_handshake_failures,
                 "data_usage_times": list(self.data_usage_times),
                 "last_query_body": self.last_query_body,
+                "user_agents": dict(self.user_agents),
                 "revision": self.revision,
                 "in_flight": self.in_flight,
                 "peak_in_flight": self.peak_in_flight,
@@ -363,7 +366,7 @@ class Handler(BaseHTTPRequestHandler):
             if endpoint is None:
                 self.route(methods)
                 return
-            self.state.begin(endpoint)
+            self.state.begin(endpoint, self.headers.get("User-Agent"))
             try:
                 latency = self.state.fault("latency_ms", self.state.default_latency_ms)
                 if latency:

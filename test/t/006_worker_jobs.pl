@@ -35,13 +35,24 @@ sub job_state {
 # Queued by a role, run by the worker as that role, waited for.
 my ($job, $err) = as_etl(q{SELECT usage_archive.archive_usage_async('mock', 1)});
 like($job, qr/^\d+$/, 'archive_usage_async returns a job id');
-my ($stats) = as_etl(qq{SELECT inserted > 0, updated, run_id > 0 FROM usage_archive.wait_for_job($job)});
-is($stats, 't|0|t', 'wait_for_job returns what the run did');
+my ($stats) = as_etl(qq{SELECT inserted, updated, unchanged, run_id > 0 FROM usage_archive.wait_for_job($job)});
+# The mock's 20 lines, this cycle and the one before (as http_archive.sql's second run).
+is($stats, '861|0|0|t', 'wait_for_job returns what the run did');
 is(job_state($job), 'succeeded||etl', 'the job succeeded, queued by etl');
 is($node->safe_psql('postgres', qq{
     SELECT r.invoked_by || ' ' || r.entry_point || ' ' || r.status
     FROM usage_archive.jobs j JOIN usage_archive.archive_runs r USING (run_id) WHERE j.job_id = $job}),
     'etl archive_usage_async succeeded', 'its run ran as etl and is in the run log');
+
+# previous_billing_cycles is checked when the job is queued: 0..120.
+($job, $err) = as_etl(q{SELECT usage_archive.archive_usage_async('mock', 121)});
+like($err, qr/previous_billing_cycles must be between 0 and 120/, 'a job for 121 previous cycles is refused');
+($job) = as_etl(q{SELECT usage_archive.archive_usage_async('mock', 120)});
+as_etl(qq{SELECT FROM usage_archive.wait_for_job($job)});
+is($node->safe_psql('postgres', qq{
+    SELECT j.previous_billing_cycles || ' ' || j.state || ' ' || (r.api_request ->> 'previousBillingCycles')
+    FROM usage_archive.jobs j JOIN usage_archive.archive_runs r USING (run_id) WHERE j.job_id = $job}),
+    '120 succeeded 120', 'a job for 120 previous cycles runs and asks for them');
 
 # A job fails like the call would: the role's privileges, the API's errors.
 $node->safe_psql('postgres', q{REVOKE SELECT ON usage_archive.sources FROM etl});

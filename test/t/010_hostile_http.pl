@@ -170,29 +170,84 @@ for my $target ('http://10.0.0.1/api', 'http://169.254.169.254/latest/meta-data/
 
 # ---- TLS and the token endpoint -------------------------------------------------------------
 
+# A mock API serving https with `cert`, and a source `name` on it. Returns the mock and the
+# start of a failed run's message, up to libcurl's own words.
+sub tls_source {
+    my ($name, $cert, $key) = @_;
+    my $tls_mock = MockApi->start('--lines', '20', '--tls-cert', $cert, '--tls-key', $key);
+    my $p = $tls_mock->port;
+    $node->safe_psql('postgres', qq{
+        SET log_statement = 'none';
+        SELECT usage_archive.add_source('$name', 'starlink',
+            base_url => 'https://127.0.0.1:$p/api', token_url => 'https://127.0.0.1:$p/api/auth/connect/token',
+            client_id => 'test-client', client_secret => 'test-secret', options => '{"page_limit": 10}');
+    });
+    return ($tls_mock, qr{token request failed: request failed: POST https://127\.0\.0\.1:$p/api/auth/connect/token: });
+}
+
+# Runs `source` with usage_archive.ca_file = `ca`: it archives, and the archive is the new
+# reference for "nothing written".
+sub trusted_tls_run {
+    my ($source, $ca, $name) = @_;
+    my ($ret, $stdout, $stderr) = $node->psql('postgres',
+        qq{SET usage_archive.ca_file = '$ca'; SELECT inserted > 0 FROM usage_archive.archive_usage('$source')});
+    is($stdout, 't', $name) or diag($stderr);
+    $archive = $node->safe_psql('postgres', $snapshot_sql);
+}
+
 SKIP: {
-    # A throwaway certificate, made here (never a committed key).
-    skip 'no openssl command to make a certificate', 6 if system('openssl version >/dev/null 2>&1') != 0;
+    # Throwaway certificates, made here (never a committed key).
+    skip 'no openssl command to make a certificate', 6 + 4 * 5 + 1 if system('openssl version >/dev/null 2>&1') != 0;
     my $tls_dir = PostgreSQL::Test::Utils::tempdir('tls');
     my ($cert, $key) = ("$tls_dir/cert.pem", "$tls_dir/key.pem");
     system_or_bail('openssl', 'req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=127.0.0.1',
         '-addext', 'subjectAltName=IP:127.0.0.1', '-keyout', $key, '-out', $cert);
-    my $tls_mock = MockApi->start('--lines', '20', '--tls-cert', $cert, '--tls-key', $key);
-    my $tls_port = $tls_mock->port;
-    $node->safe_psql('postgres', qq{
-        SET log_statement = 'none';
-        SELECT usage_archive.add_source('tls', 'starlink',
-            base_url => 'https://127.0.0.1:$tls_port/api', token_url => 'https://127.0.0.1:$tls_port/api/auth/connect/token',
-            client_id => 'test-client', client_secret => 'test-secret', options => '{"page_limit": 10}');
-    });
+    my ($tls_mock, $tls_url) = tls_source('tls', $cert, $key);
     hostile_run(name => 'TLS with an untrusted certificate', source => 'tls', seconds => 5,
-        message => qr{token request failed: request failed: POST https://127\.0\.0\.1:$tls_port/api/auth/connect/token: SSL certificate problem: self-signed certificate});
+        message => qr{${tls_url}SSL certificate problem: self-signed certificate});
     # The same listener with its certificate trusted: the failure was the trust, not the server.
-    my ($ret, $stdout, $stderr) = $node->psql('postgres',
-        qq{SET usage_archive.ca_file = '$cert'; SELECT inserted > 0 FROM usage_archive.archive_usage('tls')});
-    is($stdout, 't', 'the TLS mock with its certificate as usage_archive.ca_file: archived') or diag($stderr);
-    $archive = $node->safe_psql('postgres', $snapshot_sql);
+    trusted_tls_run('tls', $cert, 'the TLS mock with its certificate as usage_archive.ca_file: archived');
     $tls_mock->stop;
+
+    # Each verification result in libcurl's own words (its error buffer), not the generic
+    # "SSL peer certificate or SSH remote key was not OK": a throwaway CA signs a certificate
+    # for 127.0.0.1, one for another name and an expired one.
+    my $ca = "$tls_dir/ca.pem";
+    system_or_bail('openssl', 'req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1',
+        '-subj', '/CN=usage_archive throwaway CA', '-keyout', "$tls_dir/ca.key", '-out', $ca);
+    my $signed = sub {
+        my ($name, $san, $days) = @_;
+        system_or_bail('openssl', 'req', '-newkey', 'rsa:2048', '-nodes', '-subj', "/CN=$name",
+            '-keyout', "$tls_dir/$name.key", '-out', "$tls_dir/$name.csr");
+        open(my $ext, '>', "$tls_dir/$name.ext") or die $!;
+        print $ext "subjectAltName=$san\n";
+        close $ext;
+        # -days -1: valid until yesterday.
+        system_or_bail('openssl', 'x509', '-req', '-in', "$tls_dir/$name.csr", '-CA', $ca, '-CAkey', "$tls_dir/ca.key",
+            '-CAcreateserial', '-days', $days, '-extfile', "$tls_dir/$name.ext", '-out', "$tls_dir/$name.pem");
+        return tls_source("tls_$name", "$tls_dir/$name.pem", "$tls_dir/$name.key");
+    };
+    my $trust_ca = "SET usage_archive.ca_file = '$ca';";
+
+    my ($good, $good_url) = $signed->('good', 'IP:127.0.0.1', 1);
+    hostile_run(name => 'TLS signed by an unknown CA', source => 'tls_good', seconds => 5,
+        message => qr{${good_url}SSL certificate problem: unable to get local issuer certificate});
+    trusted_tls_run('tls_good', $ca, 'TLS with its CA as usage_archive.ca_file: archived');
+    # A ca_file that is not there: named, not a handshake failure.
+    hostile_run(name => 'a ca_file that does not exist', source => 'tls_good', seconds => 5,
+        settings => "SET usage_archive.ca_file = '$tls_dir/no-such-ca.pem';",
+        message => qr{${good_url}error setting certificate file: \Q$tls_dir\E/no-such-ca\.pem});
+    $good->stop;
+
+    my ($other, $other_url) = $signed->('other', 'DNS:other.invalid', 1);
+    hostile_run(name => 'TLS for another name', source => 'tls_other', seconds => 5, settings => $trust_ca,
+        message => qr{${other_url}SSL: no alternative certificate subject name matches target host name '127\.0\.0\.1'});
+    $other->stop;
+
+    my ($expired, $expired_url) = $signed->('expired', 'IP:127.0.0.1', -1);
+    hostile_run(name => 'TLS with an expired certificate', source => 'tls_expired', seconds => 5, settings => $trust_ca,
+        message => qr{${expired_url}SSL certificate problem: certificate has expired});
+    $expired->stop;
 }
 
 $mock->reset;

@@ -48,10 +48,24 @@ TEST(HistorySql, EveryValueColumnIsWrittenReadAndAudited) {
 TEST(HistorySql, ParametersMatchTheArrays) {
     const std::string run_param = "$" + std::to_string(3 + kHistoryValueCount);
     EXPECT_NE(history_insert_sql(true).find("SELECT u.*, " + run_param + " "), std::string::npos);
-    EXPECT_NE(history_update_sql(true).find("last_run_id = " + run_param + " "), std::string::npos);
+    EXPECT_NE(history_update_sql(true).find("last_run_id = $" + std::to_string(5 + 2 * kHistoryValueCount) + " "),
+              std::string::npos)
+        << "after the located rows' key, new values, tableoid, ctid and old values";
     const std::string last_audit_param = "$" + std::to_string(3 + 2 * kHistoryValueCount) + "::numeric[])";
     EXPECT_NE(corrections_insert_sql().find(last_audit_param), std::string::npos);
     EXPECT_NE(history_range_select_sql(true).find("non_billable_gb, ctid FROM"), std::string::npos);
     EXPECT_EQ(occurrences(history_update_sql(false), "updated_at"), 0u) << "an own row overwritten is not a correction";
     EXPECT_EQ(occurrences(history_update_sql(true), "updated_at = pg_catalog.now()"), 1u);
+}
+
+TEST(HistorySql, LocateReturnsWhatTheUpdateTakes) {
+    const std::string locate = history_locate_sql(), update = history_update_sql(true);
+    for (const HistoryValueColumn &c : kHistoryValueColumns)
+        EXPECT_EQ(occurrences(locate, "r." + std::string(c.name)), 1u) << c.name << ": its old value";
+    EXPECT_NE(locate.find(", r.tableoid, r.ctid, "), std::string::npos);
+    const std::string n = std::to_string(kHistoryValueCount);
+    EXPECT_NE(update.find("$" + std::to_string(3 + kHistoryValueCount) + "::oid[], $" +
+                          std::to_string(4 + kHistoryValueCount) + "::tid[]"),
+              std::string::npos);
+    EXPECT_NE(update.find("WHERE h.ctid = x.tid AND h.tableoid = x.rel"), std::string::npos);
 }
