@@ -1,5 +1,6 @@
 #include "billing_cycle_writer.hpp"
 
+#include "argument_memory.hpp"
 #include "owner_rights.hpp"
 #include "sql_arrays.hpp"
 
@@ -61,6 +62,7 @@ std::uint64_t write_billing_cycles(const std::vector<core::BillingCycle> &cycles
     if (lines.empty())
         return 0;
     std::uint64_t written = 0;
+    ArgumentMemory arguments;
     // Each incoming cycle found by an index probe, however many cycles the table holds.
     with_owner_rights("usage_archive", "billing_cycles", [&] { with_index_lookups([&] {
         written = spi_execute(
@@ -105,6 +107,7 @@ std::uint64_t write_billing_cycles(const std::vector<core::BillingCycle> &cycles
              milli_array_arg(opt_in), milli_array_arg(non_billable), float8_array_arg(limits), int8_arg(run_id),
              date_array_arg(reported_days), int8_array_arg(reported_to)});
     }); });
+    arguments.end();
     return written;
 }
 
