@@ -12,82 +12,20 @@
 #include "fast_starlink_parser.hpp"
 
 #include "calendar_date.hpp"
+#include "json_decimal.hpp"
+#include "ondemand_walk.hpp"
+#include "quick_day.hpp"
+#include "padded_copy.hpp"
 
 #include <cmath>
 #include <cstring>
-#include <new>
 #include <optional>
 
 #include <simdjson.h>
 
-#include <sys/mman.h>
-
 namespace usage_archive::core {
 
 static_assert(kPayloadPadding >= simdjson::SIMDJSON_PADDING, "kPayloadPadding must cover simdjson's padding");
-
-namespace {
-
-// A copy of the body with simdjson's padding after it, kept for the next page. A large one
-// is mapped with transparent huge pages asked for: each fresh 4 kB page costs a page fault,
-// and copying the 122 MB benchmark payload into fresh 4 kB pages took 90-105 ms, into huge
-// pages 30-45 ms (into pages already mapped, 13 ms).
-class PaddedCopy {
-  public:
-    PaddedCopy() = default;
-    PaddedCopy(const PaddedCopy &) = delete;
-    PaddedCopy &operator=(const PaddedCopy &) = delete;
-    ~PaddedCopy() { release(); }
-
-    // The body followed by kPayloadPadding zero bytes, or nullptr without the memory for it.
-    const char *copy(std::string_view body) {
-        const std::size_t size = body.size() + kPayloadPadding;
-        if (capacity_ < size && !allocate(size))
-            return nullptr;
-        std::memcpy(data_, body.data(), body.size());
-        std::memset(data_ + body.size(), 0, kPayloadPadding);
-        return data_;
-    }
-
-  private:
-    static constexpr std::size_t kMapFrom = 8u << 20;
-
-    bool allocate(std::size_t size) {
-        release();
-        if (size >= kMapFrom) {
-            void *p = mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-            if (p == MAP_FAILED)
-                return false;
-#ifdef MADV_HUGEPAGE
-            madvise(p, size, MADV_HUGEPAGE); // advice: without it, or refused, 4 kB pages
-#endif
-            data_ = static_cast<char *>(p);
-            mapped_ = true;
-        } else {
-            data_ = new (std::nothrow) char[size];
-            if (!data_)
-                return false;
-        }
-        capacity_ = size;
-        return true;
-    }
-
-    void release() {
-        if (mapped_)
-            munmap(data_, capacity_);
-        else
-            delete[] data_;
-        data_ = nullptr;
-        capacity_ = 0;
-        mapped_ = false;
-    }
-
-    char *data_ = nullptr;
-    std::size_t capacity_ = 0;
-    bool mapped_ = false;
-};
-
-} // namespace
 
 struct FastStarlinkParser::Buffers {
     simdjson::ondemand::parser parser;
@@ -96,41 +34,12 @@ struct FastStarlinkParser::Buffers {
 
 namespace {
 
-namespace od = simdjson::ondemand;
-using od::json_type;
+using namespace ondemand_walk;
 
-// Thrown to give a body back to the reference parser: `why` is a static string.
-struct GiveUp {
-    const char *why;
-};
-
-[[noreturn]] void give_up(const char *why) { throw GiveUp{why}; }
-
-template <typename T> T take(simdjson::simdjson_result<T> &&result) {
-    T out;
-    if (const simdjson::error_code error = std::move(result).get(out))
-        give_up(simdjson::error_message(error));
-    return out;
-}
-
-// The field or element an iterator yields, where it is: copying it out (take) costs a
-// store-forwarding stall per member, a fifth of the walk.
-template <typename T> T &in_place(simdjson::simdjson_result<T> &result) {
-    if (const simdjson::error_code error = result.error())
-        give_up(simdjson::error_message(error));
-    return result.value_unsafe();
-}
-
-// Deeper than this, the walk's recursion stops and the reference (no recursion) takes over.
-// On Demand has no depth limit of its own: the corpus's 100,000-deep arrays overflowed the
-// stack before this one.
-constexpr int kMaxDepth = 200;
-
-class StarlinkWalker {
+class StarlinkWalker : OnDemandWalk {
   public:
     StarlinkWalker(const char *text, std::size_t size, const ValidationLimits &limits, PayloadBuilder &builder)
-        : text_(text), size_(size), limits_(limits), builder_(builder), hook_(builder.progress()),
-          next_check_(hook_ ? text + kProgressBytes : text + size + kPayloadPadding) {}
+        : OnDemandWalk(text, size, builder.progress()), limits_(limits), builder_(builder) {}
 
     PageInfo run(od::document &doc) {
         if (take(doc.type()) != json_type::object)
@@ -164,234 +73,6 @@ class StarlinkWalker {
     }
 
   private:
-    static constexpr std::size_t kProgressBytes = 1u << 20; // as ProgressIterator (sax_runner.hpp)
-
-    // The reference calls the hook at every megabyte boundary it reads past; so does this,
-    // at the start of every value and member.
-    void progress_at(const char *at) {
-        if (at >= next_check_)
-            pass_checkpoints(at);
-    }
-    void pass_checkpoints(const char *at) {
-        while (at >= next_check_) {
-            next_check_ += kProgressBytes;
-            hook_();
-        }
-    }
-
-    static json_type type(od::value &v) { return take(v.type()); }
-
-    // Calls visit(name, value) for each member of the object, in order.
-    template <typename Visit> void members(od::object object, Visit &&visit) {
-        for (auto member : object) {
-            od::field &field = in_place(member);
-            visit(name(field), field.value());
-        }
-    }
-
-    // Calls visit(element) for each element of the array, which must be an object (else the
-    // reference has a shape error to report).
-    template <typename Visit> void objects(od::value &v, const char *shape, Visit &&visit) {
-        for (auto element : take(v.get_array())) {
-            od::value &value = in_place(element);
-            progress_at(value.raw_json_token().data());
-            if (type(value) != json_type::object)
-                give_up(shape);
-            visit(value);
-        }
-    }
-
-    // A member that holds a container of type `wanted` or null: true for the container, for
-    // the caller to read; false for a null, read here; anything else is a shape error.
-    static bool container_or_null(od::value &v, json_type wanted, const char *shape) {
-        const json_type t = type(v);
-        if (t == wanted)
-            return true;
-        if (t != json_type::null)
-            give_up(shape);
-        null(v);
-        return false;
-    }
-
-    // The end of a string's content (its closing quote, which the first stage found), or
-    // nullptr at its first backslash.
-    static const char *unescaped_end(const char *begin) {
-        for (const char *end = begin;; ++end) {
-            if (*end == '"')
-                return end;
-            if (*end == '\\')
-                return nullptr;
-        }
-    }
-
-    // A member name as written, after its opening quote. Names are compared as written: one
-    // the archive reads matches exactly (its closing quote included); any other is checked for
-    // escapes by unknown(), because "\u0064ate" is "date" to the reference.
-    const char *name(od::field &field) {
-        const char *begin = field.key().raw();
-        progress_at(begin);
-        return begin;
-    }
-    // The comparison may read past a shorter name: the text goes on at least to the padding.
-    template <std::size_t N> static bool is(const char *name, const char (&literal)[N]) {
-        return std::memcmp(name, literal, N - 1) == 0 && name[N - 1] == '"';
-    }
-    static void unknown(const char *name) {
-        if (!unescaped_end(name))
-            give_up("an escaped member name");
-    }
-
-    // A string's content: in place when it has no escape (the first stage checked its bytes),
-    // else unescaped (and its escapes checked) by simdjson. Valid until the walk ends.
-    static std::string_view string(od::value &v) {
-        // The token runs from the opening quote to the next token: the closing quote is its
-        // last character but whitespace. Without a backslash before it, it closes the string.
-        const std::string_view token = v.raw_json_token();
-        std::size_t close = token.size() - 1;
-        while (close > 0 && is_whitespace(token[close]))
-            --close;
-        const char *begin = token.data() + 1;
-        const std::size_t length = close > 0 ? close - 1 : 0;
-        if (close > 0 && token[close] == '"' && !std::memchr(begin, '\\', length)) {
-            take(v.get_raw_json_string());
-            return {begin, length};
-        }
-        return take(v.get_string());
-    }
-    static bool is_whitespace(char c) { return c == ' ' || c == '\n' || c == '\r' || c == '\t'; }
-
-    // A number as the reference's handler sees it: the correctly rounded double of a decimal
-    // (nlohmann uses strtod), an integer converted to double.
-    static double number(od::value &v) {
-        const std::string_view token = v.raw_json_token(); // the number and any whitespace after it
-        Decimal decimal;
-        if (read_decimal(token, decimal))
-            return decimal.value(); // the value is left for the iterator to skip
-        const double d = take(v.get_double());
-        // nlohmann reads "-0" as the integer 0, simdjson as the double -0.0.
-        if (d == 0 && std::signbit(d) && token.find_first_of(".eE") == std::string_view::npos)
-            return 0.0;
-        return d;
-    }
-
-    // The usual short decimals ("12.34", "0", "-1.5"), read here rather than by simdjson: up to
-    // 7 digits before the point and 7 after, without an exponent.
-    struct Decimal {
-        std::uint64_t digits = 0; // "12.34": 1234
-        int decimals = 0;         // "12.34": 2
-        bool negative = false;
-
-        // digits / 10^decimals: both exact doubles, so the quotient is the correctly rounded
-        // value strtod gives (simdjson computes its own fast path the same way).
-        double value() const {
-            double d = static_cast<double>(digits);
-            if (decimals)
-                d /= static_cast<double>(kPowersOfTen[decimals]);
-            // "-0" is the integer 0 to nlohmann; "-0.0" is the double -0.0.
-            return negative && (digits != 0 || decimals) ? -d : d;
-        }
-    };
-
-    // Reads the JSON grammar's -?(0|[1-9][0-9]*)(\.[0-9]+)? followed by nothing but
-    // whitespace up to the next token; false for anything else (simdjson judges it). Runs of
-    // up to 7 digits are read 8 bytes at a time (the text goes on at least to the padding).
-    static bool read_decimal(std::string_view token, Decimal &out) {
-        const char *p = token.data();
-        const char *const end = p + token.size();
-        out.negative = *p == '-';
-        p += out.negative;
-        const int whole = digit_run(p);
-        if (whole == 0 || whole > 7 || (whole > 1 && *p == '0')) // none, long, or a leading zero
-            return false;
-        std::uint64_t digits = digits_value(p, whole);
-        p += whole;
-        int decimals = 0;
-        if (*p == '.') {
-            ++p;
-            decimals = digit_run(p);
-            if (decimals == 0 || decimals > 7)
-                return false;
-            digits = digits * kPowersOfTen[decimals] + digits_value(p, decimals);
-            p += decimals;
-        }
-        while (p < end && is_whitespace(*p))
-            ++p;
-        if (p != end) // an exponent, or not a number at all
-            return false;
-        out.digits = digits; // at most 14 digits: below 2^53
-        out.decimals = decimals;
-        return true;
-    }
-
-    static constexpr std::uint64_t kPowersOfTen[] = {1, 10, 100, 1000, 10000, 100000, 1000000, 10000000, 100000000};
-
-    static std::uint64_t load8(const char *p) {
-        std::uint64_t bytes;
-        std::memcpy(&bytes, p, 8);
-        return bytes; // little-endian: p[0] is the lowest byte (x86-64, as simdjson's kernels here)
-    }
-
-    // How many of the 8 bytes at p are digits before the first that is not (8: all are).
-    static int digit_run(const char *p) {
-        const std::uint64_t x = load8(p) ^ 0x3030303030303030u; // a digit becomes 0..9
-        // A byte's high bit set where x >= 10: above 0x7f already, or its low 7 bits plus 0x76
-        // reach 0x80 (no carry crosses bytes: at most 0x7f + 0x76).
-        const std::uint64_t not_digit = (((x & 0x7f7f7f7f7f7f7f7fu) + 0x7676767676767676u) | x) & 0x8080808080808080u;
-        return not_digit ? __builtin_ctzll(not_digit) / 8 : 8;
-    }
-
-    // The value of the n (1 to 7) digits at p.
-    static std::uint64_t digits_value(const char *p, int n) {
-        // The digits moved to the top bytes, '0's below them: eight digits, the number's value.
-        std::uint64_t x = (load8(p) << (8 * (8 - n))) | (0x3030303030303030u >> (8 * n));
-        x -= 0x3030303030303030u;
-        x = (x * 10 + (x >> 8)) & 0x00ff00ff00ff00ffu;
-        x = (x * 100 + (x >> 16)) & 0x0000ffff0000ffffu;
-        return (x * 10000 + (x >> 32)) & 0xffffffffu;
-    }
-
-    static void null(od::value &v) {
-        if (!take(v.is_null()))
-            give_up("an invalid literal");
-    }
-
-    // Reads (and so checks) a value nobody needs, as the reference's parser reads it.
-    void validate(od::value &v, int depth) {
-        progress_at(v.raw_json_token().data());
-        switch (type(v)) {
-        case json_type::object: {
-            if (depth > kMaxDepth)
-                give_up("deep nesting");
-            for (auto member : take(v.get_object())) {
-                od::field &field = in_place(member);
-                if (!unescaped_end(name(field)))
-                    take(field.unescaped_key()); // checks its escapes
-                validate(field.value(), depth + 1);
-            }
-            break;
-        }
-        case json_type::array: {
-            if (depth > kMaxDepth)
-                give_up("deep nesting");
-            for (auto element : take(v.get_array()))
-                validate(in_place(element), depth + 1);
-            break;
-        }
-        case json_type::string:
-            string(v);
-            break;
-        case json_type::number:
-            number(v);
-            break;
-        case json_type::boolean:
-            take(v.get_bool());
-            break;
-        case json_type::null:
-            null(v);
-            break;
-        }
-    }
-
     void content(od::value &v) {
         members(take(v.get_object()), [this](const char *k, od::value &value) {
             const json_type t = type(value);
@@ -551,28 +232,6 @@ class StarlinkWalker {
         builder_.end_cycle(start, end, totals);
     }
 
-    // One day's members as read: each numeric member is absent, null, a quick value (below),
-    // or anything else, kept in day_ as the reference would hold it.
-    //
-    // The quick lane: a positive decimal (or 0) with at most three decimals whose thousandths N
-    // are below quick_limit_ is what validate_starlink_day accepts, and its MilliGb is N:
-    // llround(fl(fl(N / 1000) * 1000)) = N exactly, since two roundings move N by at most
-    // N * 2^-52 < 0.5 for N < 2^50; and N < 1000 * max_daily_gb - 2 keeps the double below
-    // the bound. A day whose members all take the quick lane (and whose date is of the usual
-    // form) becomes its record here; any other day goes through validate_starlink_day, which
-    // gives the reference's reason for a rejection.
-    enum class Slot : std::uint8_t { absent, null, quick, raw };
-
-    static std::int64_t compute_quick_limit(const ValidationLimits &limits) {
-        constexpr std::int64_t kExactBelow = std::int64_t{1} << 50;
-        const double bound = limits.max_daily_gb * 1000.0;
-        if (!(bound > 4)) // NaN or tiny: no quick lane
-            return 0;
-        if (bound >= static_cast<double>(kExactBelow))
-            return kExactBelow;
-        return static_cast<std::int64_t>(std::floor(bound)) - 2;
-    }
-
     int day_slot(const char *k) const {
         switch (*k) {
         case 'p':
@@ -595,8 +254,8 @@ class StarlinkWalker {
     void day_number(int slot, od::value &value) {
         switch (type(value)) {
         case json_type::number: {
-            Decimal decimal;
-            if (!read_decimal(value.raw_json_token(), decimal)) {
+            JsonDecimal decimal;
+            if (!read_json_decimal(value.raw_json_token(), decimal)) {
                 raw_number(slot).set_number(number(value));
                 break;
             }
@@ -604,8 +263,8 @@ class StarlinkWalker {
             if (decimal.decimals <= 3 && !decimal.negative) {
                 const std::int64_t milli = static_cast<std::int64_t>(decimal.digits) * kScale[decimal.decimals];
                 if (milli < quick_limit_) {
-                    slots_[slot] = Slot::quick;
-                    quick_[slot] = milli;
+                    values_.slots[slot] = QuickDayValues::Slot::quick;
+                    values_.quick[slot] = milli;
                     return;
                 }
             }
@@ -614,7 +273,7 @@ class StarlinkWalker {
         }
         case json_type::null:
             null(value);
-            slots_[slot] = Slot::null;
+            values_.slots[slot] = QuickDayValues::Slot::null;
             return;
         case json_type::string:
             raw_number(slot).set_text(string(value));
@@ -623,12 +282,12 @@ class StarlinkWalker {
             validate(value, 8);
             raw_number(slot).state = RawNumber::State::other;
         }
-        slots_[slot] = Slot::raw;
+        values_.slots[slot] = QuickDayValues::Slot::raw;
     }
 
     void day(od::value &v) {
         day_.reset();
-        slots_[0] = slots_[1] = slots_[2] = slots_[3] = Slot::absent;
+        values_.reset();
         RawDate::State date_state = RawDate::State::absent;
         std::string_view date_text;
 
@@ -650,15 +309,15 @@ class StarlinkWalker {
         });
 
         UsageRecord record;
-        if (date_state == RawDate::State::text && quick_day(date_text, record.day) && quick_day_values(record)) {
+        if (date_state == RawDate::State::text && quick_date_.read(date_text, record.day) && values_.to_record(record)) {
             builder_.add_record(record);
             return;
         }
         // The reference's way, with its reasons.
         for (int slot = 0; slot < 4; ++slot) {
-            if (slots_[slot] == Slot::quick) // the same rational as the text's digits: the same double
-                raw_number(slot).set_number(static_cast<double>(quick_[slot]) / 1000.0);
-            else if (slots_[slot] == Slot::null)
+            if (values_.slots[slot] == QuickDayValues::Slot::quick) // the same rational as the text's digits: the same double
+                raw_number(slot).set_number(static_cast<double>(values_.quick[slot]) / 1000.0);
+            else if (values_.slots[slot] == QuickDayValues::Slot::null)
                 raw_number(slot).state = RawNumber::State::null;
         }
         day_.date.state = date_state;
@@ -670,66 +329,14 @@ class StarlinkWalker {
             builder_.add_record(record);
     }
 
-    // validate_starlink_day for a day whose members are all quick, null or absent.
-    bool quick_day_values(UsageRecord &out) const {
-        MilliGb values[4];
-        for (int slot = 0; slot < 4; ++slot) {
-            if (slots_[slot] == Slot::raw)
-                return false;
-            values[slot] = slots_[slot] == Slot::quick ? quick_[slot] : 0; // null and absent are zero
-        }
-        if (values[1] > values[0]) // optInPriorityGB exceeds priorityGB: the reference words it
-            return false;
-        out.priority = values[0];
-        out.opt_in_priority = values[1];
-        out.standard = values[2];
-        out.non_billable = values[3];
-        out.has_breakdown = true;
-        out.consumed = out.priority + out.standard;
-        return true;
-    }
-
-    // parse_usage_date's day for the two usual forms, "YYYY-MM-DD" and "YYYY-MM-DDT00:00:00Z",
-    // on a day up to the 28th; false for anything else, which parse_usage_date then judges.
-    // Days come in runs of the same month: the last month's first day is kept.
-    bool quick_day(std::string_view text, std::int32_t &day) {
-        if (text.size() != 10 && !(text.size() == 20 && std::memcmp(text.data() + 10, "T00:00:00Z", 10) == 0))
-            return false;
-        const char *t = text.data();
-        auto digit = [t](int i) { return static_cast<unsigned>(static_cast<unsigned char>(t[i]) - '0'); };
-        for (int i : {0, 1, 2, 3, 5, 6, 8, 9})
-            if (digit(i) > 9)
-                return false;
-        if (t[4] != '-' || t[7] != '-')
-            return false;
-        const int year = static_cast<int>(digit(0) * 1000 + digit(1) * 100 + digit(2) * 10 + digit(3));
-        const unsigned month = digit(5) * 10 + digit(6), mday = digit(8) * 10 + digit(9);
-        if (year < kMinYear || year > kMaxYear || month < 1 || month > 12 || mday < 1 || mday > 28)
-            return false;
-        if (year != month_year_ || month != month_) {
-            month_year_ = year;
-            month_ = month;
-            month_first_day_ = days_since_2000({year, month, 1});
-        }
-        day = month_first_day_ + static_cast<std::int32_t>(mday) - 1;
-        return true;
-    }
-
-    const char *text_;
-    std::size_t size_;
     const ValidationLimits &limits_;
     PayloadBuilder &builder_;
-    void (*hook_)();
-    const char *next_check_;
     PageInfo page_;
     bool content_seen_ = false;
-    const std::int64_t quick_limit_ = compute_quick_limit(limits_);
+    const std::int64_t quick_limit_ = quick_lane_limit(limits_);
     StarlinkDayFields day_;
-    Slot slots_[4] = {};
-    MilliGb quick_[4] = {};
-    int month_year_ = 0;
-    unsigned month_ = 0;
-    std::int32_t month_first_day_ = 0;
+    QuickDayValues values_;
+    QuickUsageDate quick_date_;
 };
 
 bool starts_with_bom(std::string_view body) { return body.size() >= 3 && body.compare(0, 3, "\xEF\xBB\xBF") == 0; }

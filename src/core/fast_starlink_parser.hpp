@@ -5,7 +5,7 @@
 // error, an envelope with isValid false, a number no double holds, an escaped member name,
 // nesting deeper than it follows -- it gives back untouched, and the reference parses the
 // body again from the start, so that every error keeps the reference's kind, message, JSON
-// path and byte offset. test/unit/fast_parser_differential_test.cpp holds both to the same
+// path and byte offset. test/unit/fast_starlink_parser_test.cpp holds both to the same
 // records, counters, rejections, cycles, lines and page facts.
 #pragma once
 

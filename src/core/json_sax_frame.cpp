@@ -7,20 +7,6 @@
 
 namespace usage_archive::core {
 
-std::string join_api_messages(const std::vector<std::string> &messages) {
-    if (messages.empty())
-        return "no error message given";
-    // The API's texts are quoted, not trusted: bounded, and no NUL cuts the message short.
-    constexpr std::size_t kShownPerMessage = 500;
-    std::string out;
-    for (const std::string &m : messages) {
-        if (!out.empty())
-            out += "; ";
-        out += text_excerpt(m, kShownPerMessage);
-    }
-    return out;
-}
-
 namespace {
 
 // A char iterator that publishes how far the JSON lexer has read.

@@ -5,7 +5,6 @@
 #include <cstddef>
 #include <stdexcept>
 #include <string>
-#include <vector>
 
 namespace usage_archive::core {
 
@@ -30,8 +29,5 @@ class PayloadError : public std::runtime_error {
     std::size_t byte_offset_;
     std::string json_path_;
 };
-
-// The envelope's errors[].errorMessage texts joined for a message: "a; b".
-std::string join_api_messages(const std::vector<std::string> &messages);
 
 } // namespace usage_archive::core

@@ -92,14 +92,18 @@ std::optional<std::string> validate_starlink_day(const StarlinkDayFields &raw, c
                                                  UsageRecord &out) {
     if (auto why = check_date(raw.date, &out.day))
         return why;
-    if (auto why = check_number("priorityGB", raw.priority, true, limits, &out.priority))
-        return why;
-    if (auto why = check_number("optInPriorityGB", raw.opt_in_priority, true, limits, &out.opt_in_priority))
-        return why;
-    if (auto why = check_number("standardGB", raw.standard, true, limits, &out.standard))
-        return why;
-    if (auto why = check_number("nonBillableGB", raw.non_billable, true, limits, &out.non_billable))
-        return why;
+    // The breakdown in the API's order, so the first bad member is the one named.
+    static constexpr struct {
+        const char *member;
+        RawNumber StarlinkDayFields::*raw;
+        MilliGb UsageRecord::*value;
+    } kParts[] = {{"priorityGB", &StarlinkDayFields::priority, &UsageRecord::priority},
+                  {"optInPriorityGB", &StarlinkDayFields::opt_in_priority, &UsageRecord::opt_in_priority},
+                  {"standardGB", &StarlinkDayFields::standard, &UsageRecord::standard},
+                  {"nonBillableGB", &StarlinkDayFields::non_billable, &UsageRecord::non_billable}};
+    for (const auto &part : kParts)
+        if (auto why = check_number(part.member, raw.*part.raw, true, limits, &(out.*part.value)))
+            return why;
     // Opt-in priority is a part of priority, never an extra amount (API definition).
     if (out.opt_in_priority > out.priority)
         return "optInPriorityGB (" + format_milli_gb(out.opt_in_priority) + ") exceeds priorityGB (" +

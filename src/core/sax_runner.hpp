@@ -38,8 +38,10 @@ std::string shorten_last_read(const std::string &detail);
 }
 
 // The nlohmann SAX callbacks both payload handlers need, reduced to three events the
-// Derived handler implements: container(JsonType) for an object or array start, scalar(JsonType)
-// for any other value (its content in bool_, number_ or string_), and end() for a container end.
+// Derived handler implements: container(JsonType) for an object or array start (false: a
+// subtree it does not read, skipped here), scalar(JsonType)
+// for any other value (its content in bool_, number_ or string_), and end() for a container end;
+// the first two only below the root, whose shape both kinds check alike here.
 // Subtrees the handler chose to skip are consumed here and never reach it.
 template <typename Derived, typename Ctx> class PayloadSaxHandler {
   public:
@@ -86,9 +88,17 @@ template <typename Derived, typename Ctx> class PayloadSaxHandler {
         number_ = v;
         return value(JsonType::number);
     }
+    // Below, the root is an object (Derived::kRootShape says what it should be) pushed as
+    // Derived::kRootCtx; every other value is counted as an element of its container.
     bool value(JsonType type) {
         frames_.count_event();
-        return frames_.skipping() || self().scalar(type);
+        if (frames_.skipping())
+            return true;
+        if (frames_.empty())
+            frames_.fail_shape(Derived::kRootShape, type);
+        frames_.count_element();
+        require_object(type);
+        return self().scalar(type);
     }
     bool start(JsonType type) {
         frames_.count_event();
@@ -96,7 +106,25 @@ template <typename Derived, typename Ctx> class PayloadSaxHandler {
             frames_.skip_nested();
             return true;
         }
-        return self().container(type);
+        if (frames_.empty()) {
+            if (type != JsonType::object)
+                frames_.fail_shape(Derived::kRootShape, type);
+            frames_.push(Derived::kRootCtx, false);
+            return true;
+        }
+        frames_.count_element();
+        require_object(type);
+        if (!self().container(type))
+            frames_.enter_skip();
+        return true;
+    }
+    // A container whose members or elements can only be objects (a list of lines, of days)
+    // names them in Derived::object_required(ctx); anything else there is a shape error,
+    // checked here once for a scalar and for an array alike.
+    void require_object(JsonType type) {
+        if (type != JsonType::object)
+            if (const char *expected = Derived::object_required(frames_.top().ctx))
+                frames_.fail_shape(expected, type);
     }
     bool finish_container() {
         frames_.count_event();

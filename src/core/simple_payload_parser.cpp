@@ -16,21 +16,18 @@ class SimpleHandler : public PayloadSaxHandler<SimpleHandler, Ctx> {
 
   private:
     friend class PayloadSaxHandler<SimpleHandler, Ctx>;
+    static constexpr const char *kRootShape = "an object of service lines";
+    static constexpr Ctx kRootCtx = Ctx::lines;
 
     Ctx ctx() const { return frames_.top().ctx; }
 
+    static const char *object_required(Ctx ctx) {
+        return ctx == Ctx::lines ? "an object with \"daily_usage\"" : ctx == Ctx::days ? "an object (one day)" : nullptr;
+    }
+
     bool container(JsonType type) {
-        if (frames_.empty()) {
-            if (type != JsonType::object)
-                frames_.fail_shape("an object of service lines", type);
-            frames_.push(Ctx::lines, false);
-            return true;
-        }
-        frames_.count_element();
         switch (ctx()) {
         case Ctx::lines:
-            if (type != JsonType::object)
-                frames_.fail_shape("an object with \"daily_usage\"", type);
             if (frames_.key().empty())
                 frames_.fail_shape("a non-empty service line id as the member name", type);
             if (auto problem = service_line_id_problem(frames_.key()))
@@ -48,8 +45,6 @@ class SimpleHandler : public PayloadSaxHandler<SimpleHandler, Ctx> {
             }
             break;
         case Ctx::days:
-            if (type != JsonType::object)
-                frames_.fail_shape("an object (one day)", type);
             day_.reset();
             frames_.push(Ctx::day, false);
             return true;
@@ -60,23 +55,18 @@ class SimpleHandler : public PayloadSaxHandler<SimpleHandler, Ctx> {
                 day_.usage_gb.state = RawNumber::State::other;
             break;
         }
-        frames_.enter_skip();
-        return true;
+        return false; // not read: skipped
     }
 
     bool scalar(JsonType type) {
-        if (frames_.empty())
-            frames_.fail_shape("an object of service lines", type);
-        frames_.count_element();
         switch (ctx()) {
         case Ctx::lines:
-            frames_.fail_shape("an object with \"daily_usage\"", type);
+        case Ctx::days:
+            break; // objects only (object_required)
         case Ctx::line:
             if (frames_.key() == "daily_usage" && type != JsonType::null)
                 frames_.fail_shape("an array of days", type);
             break;
-        case Ctx::days:
-            frames_.fail_shape("an object (one day)", type);
         case Ctx::day:
             day_scalar(type);
             break;

@@ -4,6 +4,7 @@
 //      "billingCycles": [{"dailyDataUsage": [{"date": "...", "priorityGB": 1.25, ...}]}]}]}}
 // Members we do not use are skipped without being stored; unknown members are ignored so a
 // vendor adding a field does not break archiving.
+#include "api_messages.hpp"
 #include "payload_builder.hpp"
 #include "payload_parser.hpp"
 #include "calendar_date.hpp"
@@ -38,19 +39,21 @@ class StarlinkHandler : public PayloadSaxHandler<StarlinkHandler, Ctx> {
 
   private:
     friend class PayloadSaxHandler<StarlinkHandler, Ctx>;
+    static constexpr const char *kRootShape = "an object (the V2 data-usage response envelope)";
+    static constexpr Ctx kRootCtx = Ctx::envelope;
 
     Ctx ctx() const { return frames_.top().ctx; }
     const std::string &member() const { return frames_.key(); }
 
+    static const char *object_required(Ctx ctx) {
+        return ctx == Ctx::results  ? "an object (one service line)"
+               : ctx == Ctx::cycles ? "an object (one billing cycle)"
+               : ctx == Ctx::days   ? "an object (one day)"
+                                    : nullptr;
+    }
+
     bool container(JsonType type) {
         const bool is_array = type == JsonType::array;
-        if (frames_.empty()) {
-            if (is_array)
-                frames_.fail_shape("an object (the V2 data-usage response envelope)", type);
-            frames_.push(Ctx::envelope, false);
-            return true;
-        }
-        frames_.count_element();
         switch (ctx()) {
         case Ctx::envelope:
             if (member() == "content")
@@ -69,8 +72,6 @@ class StarlinkHandler : public PayloadSaxHandler<StarlinkHandler, Ctx> {
                 return expect_push(type, JsonType::array, Ctx::results, "an array of service lines");
             break;
         case Ctx::results:
-            if (is_array)
-                frames_.fail_shape("an object (one service line)", type);
             begin_result();
             return push(Ctx::result, false);
         case Ctx::result:
@@ -84,8 +85,6 @@ class StarlinkHandler : public PayloadSaxHandler<StarlinkHandler, Ctx> {
                 frames_.fail_shape("a string or null", type);
             break;
         case Ctx::cycles:
-            if (is_array)
-                frames_.fail_shape("an object (one billing cycle)", type);
             begin_cycle();
             return push(Ctx::cycle, false);
         case Ctx::cycle:
@@ -93,8 +92,6 @@ class StarlinkHandler : public PayloadSaxHandler<StarlinkHandler, Ctx> {
                 return expect_push(type, JsonType::array, Ctx::days, "an array of days or null");
             break;
         case Ctx::days:
-            if (is_array)
-                frames_.fail_shape("an object (one day)", type);
             day_.reset();
             return push(Ctx::day, false);
         case Ctx::day:
@@ -109,14 +106,10 @@ class StarlinkHandler : public PayloadSaxHandler<StarlinkHandler, Ctx> {
         case Ctx::plan:
             break;
         }
-        frames_.enter_skip();
-        return true;
+        return false; // not read: skipped
     }
 
     bool scalar(JsonType type) {
-        if (frames_.empty())
-            frames_.fail_shape("an object (the V2 data-usage response envelope)", type);
-        frames_.count_element();
         switch (ctx()) {
         case Ctx::envelope:
             if (member() == "isValid") {
@@ -142,8 +135,6 @@ class StarlinkHandler : public PayloadSaxHandler<StarlinkHandler, Ctx> {
         case Ctx::content:
             content_scalar(type);
             break;
-        case Ctx::results:
-            frames_.fail_shape("an object (one service line)", type);
         case Ctx::result:
             result_scalar(type);
             break;
@@ -155,18 +146,17 @@ class StarlinkHandler : public PayloadSaxHandler<StarlinkHandler, Ctx> {
             else if (member() == "isOptedIntoOverage" && type == JsonType::boolean)
                 opted_into_overage_ = bool_;
             break;
-        case Ctx::cycles:
-            frames_.fail_shape("an object (one billing cycle)", type);
         case Ctx::cycle:
             if (member() == "dailyDataUsage" && type != JsonType::null)
                 frames_.fail_shape("an array of days or null", type);
             cycle_scalar(type);
             break;
-        case Ctx::days:
-            frames_.fail_shape("an object (one day)", type);
         case Ctx::day:
             day_scalar(type);
             break;
+        case Ctx::results:
+        case Ctx::cycles:
+        case Ctx::days: // objects only (object_required)
         case Ctx::root:
             break;
         }

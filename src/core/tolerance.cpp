@@ -15,25 +15,12 @@ bool values_differ(std::optional<MilliGb> stored, std::optional<MilliGb> incomin
     return std::llabs(*stored - *incoming) > tolerance;
 }
 
-StoredUsage stored_form(const UsageRecord &r) {
-    StoredUsage s;
-    s.consumed = r.consumed;
-    if (r.has_breakdown) {
-        s.priority = r.priority;
-        s.opt_in_priority = r.opt_in_priority;
-        s.standard = r.standard;
-        s.non_billable = r.non_billable;
-    }
-    return s;
-}
-
 bool usage_differs(const StoredUsage &stored, const UsageRecord &incoming, MilliGb tolerance) {
     const StoredUsage in = stored_form(incoming);
-    return values_differ(stored.consumed, in.consumed, tolerance) ||
-           values_differ(stored.priority, in.priority, tolerance) ||
-           values_differ(stored.opt_in_priority, in.opt_in_priority, tolerance) ||
-           values_differ(stored.standard, in.standard, tolerance) ||
-           values_differ(stored.non_billable, in.non_billable, tolerance);
+    for (std::size_t i = 0; i < kHistoryValueCount; ++i)
+        if (values_differ(stored[i], in[i], tolerance))
+            return true;
+    return false;
 }
 
 } // namespace usage_archive::core

@@ -3,6 +3,7 @@
 // values must cost no write at all, so this decides between `unchanged` and `updated`.
 #pragma once
 
+#include "history_row.hpp"
 #include "usage_record.hpp"
 
 #include <optional>
@@ -14,14 +15,6 @@ MilliGb tolerance_to_milli(double tolerance_gb);
 
 // A missing value (SQL NULL) differs from any present one, and equals another missing one.
 bool values_differ(std::optional<MilliGb> stored, std::optional<MilliGb> incoming, MilliGb tolerance);
-
-// The five value columns of one archived day, as stored (breakdown NULL for the simple kind).
-struct StoredUsage {
-    MilliGb consumed = 0;
-    std::optional<MilliGb> priority, opt_in_priority, standard, non_billable;
-};
-
-StoredUsage stored_form(const UsageRecord &record);
 
 // True when any column of the incoming record differs from the stored row beyond tolerance.
 bool usage_differs(const StoredUsage &stored, const UsageRecord &incoming, MilliGb tolerance);

@@ -1,8 +1,11 @@
 #include "api_error_text.hpp"
 
+#include "core/api_messages.hpp"
+
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
+#include <vector>
 
 namespace usage_archive::http {
 namespace {
@@ -90,21 +93,16 @@ std::string api_error_text(const std::string &body) {
     const nlohmann::json doc = nlohmann::json::parse(body, nullptr, false);
     if (doc.is_discarded() || !doc.is_object())
         return clip(body);
-    std::string out;
+    std::vector<std::string> messages;
     if (auto errors = doc.find("errors"); errors != doc.end() && errors->is_array()) {
         for (const auto &e : *errors) {
-            const nlohmann::json *message = nullptr;
             if (e.is_object() && e.contains("errorMessage") && e["errorMessage"].is_string())
-                message = &e["errorMessage"];
+                messages.push_back(e["errorMessage"].get<std::string>());
             else if (e.is_string())
-                message = &e;
-            if (message) {
-                if (!out.empty())
-                    out += "; ";
-                out += message->get<std::string>();
-            }
+                messages.push_back(e.get<std::string>());
         }
     }
+    std::string out = messages.empty() ? std::string() : core::join_api_messages(messages);
     if (out.empty())
         out = oauth_error_fields(doc);
     return clip(out.empty() ? body : out);

@@ -54,13 +54,10 @@ std::vector<TargetColumn> check_records(const TargetTable &table, const RecordsC
         throw SqlError(ERRCODE_INVALID_PARAMETER_VALUE, "record " + std::to_string(i) + " is not a JSON object");
     }
     spi_free_result();
-    std::vector<std::string> fields;
-    const std::uint64_t n = spi_execute("SELECT DISTINCT k FROM pg_catalog.jsonb_array_elements($1) AS e(j), "
-                                        "LATERAL pg_catalog.jsonb_object_keys(e.j) AS k ORDER BY 1",
-                                        {records});
-    for (std::uint64_t r = 0; r < n; ++r)
-        fields.push_back(spi_text(r, 1));
-    spi_free_result();
+    const std::vector<std::string> fields =
+        spi_text_column("SELECT DISTINCT k FROM pg_catalog.jsonb_array_elements($1) AS e(j), "
+                        "LATERAL pg_catalog.jsonb_object_keys(e.j) AS k ORDER BY 1",
+                        {records});
     for (const std::string &f : fields) {
         const TargetColumn *c = table.find(f);
         if (!c)

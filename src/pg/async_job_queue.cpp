@@ -38,16 +38,13 @@ std::uint64_t settle_lost_jobs() {
 std::vector<std::int64_t> claim_queued_jobs() {
     std::vector<std::int64_t> claimed;
     in_worker_transaction("starting async jobs", [&] {
-        const std::uint64_t n = spi_execute(
+        claimed = spi_int64_column(
             "UPDATE usage_archive.jobs SET state = 'running', started_at = pg_catalog.now() "
             "WHERE job_id IN (SELECT job_id FROM usage_archive.jobs WHERE state = 'queued' ORDER BY job_id "
             "                 LIMIT GREATEST($1 - (SELECT count(*) FROM usage_archive.jobs WHERE state = 'running'), 0) "
             "                 FOR UPDATE SKIP LOCKED) "
             "RETURNING job_id",
             {SpiArg{INT4OID, Int32GetDatum(settings.max_parallel_jobs)}});
-        for (std::uint64_t r = 0; r < n; ++r)
-            claimed.push_back(spi_int64(r, 1));
-        spi_free_result();
     });
     return claimed;
 }

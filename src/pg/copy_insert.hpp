@@ -5,6 +5,7 @@
 // only where nothing of that kind is in play.
 #pragma once
 
+#include "history_write_path.hpp"
 #include "write_batch.hpp"
 
 #include <cstdint>
@@ -12,20 +13,6 @@
 #include <vector>
 
 namespace usage_archive::pg {
-
-// What the write paths must know about daily_usage_history for this run.
-struct HistoryTableTraits {
-    // Why COPY must not be used (row-level security, rules, another extension managing the
-    // table, missing INSERT privilege, or usage_archive.write_method = sql); nullptr if it may.
-    const char *copy_refusal;
-    // INSERT ... ON CONFLICT is not allowed on a table with INSERT or UPDATE rules.
-    bool has_rules;
-    // The table's only triggers are those of its foreign key to service_lines: COPY may then
-    // check that key for the whole batch at once instead of row by row (see copy_insert).
-    bool only_service_line_key_triggers;
-};
-
-HistoryTableTraits inspect_history_table();
 
 // Inserts the fresh items at `which` in a subtransaction and returns the number of rows.
 // Returns nullopt, having rolled the subtransaction back, when another session inserted one
@@ -35,9 +22,9 @@ HistoryTableTraits inspect_history_table();
 //
 // The foreign key to service_lines is normally checked by a trigger per row: a query, and a
 // FOR KEY SHARE lock of the parent row, for every inserted row, most of a load's time. When
-// those are the table's only triggers, the batch's parents are locked FOR KEY SHARE and
-// counted in one statement (the very guarantee the per-row check gives) and the per-row
-// triggers are skipped for this COPY (session_replication_role = replica, restored after).
+// those are the table's only triggers, the batch is checked at once (service_line_key_check)
+// and the per-row triggers are skipped for this COPY (session_replication_role = replica,
+// restored after).
 std::optional<std::uint64_t> copy_insert(const WriteBatch &batch, const std::vector<std::size_t> &which,
                                          std::int64_t run_id, const HistoryTableTraits &traits);
 

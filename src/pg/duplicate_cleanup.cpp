@@ -44,8 +44,7 @@ std::string keys_not_null(const std::vector<TargetColumn> &keys) {
 }
 
 std::vector<TargetColumn> primary_key(const TargetTable &table) {
-    std::vector<std::string> names;
-    const std::uint64_t n = spi_execute(
+    const std::vector<std::string> names = spi_text_column(
         "SELECT a.attname::pg_catalog.text FROM pg_catalog.pg_index i "
         "CROSS JOIN LATERAL pg_catalog.unnest((i.indkey::pg_catalog.int2[])[0:i.indnkeyatts OPERATOR(pg_catalog.-) 1]) "
         "    WITH ORDINALITY AS k(attnum, ord) "
@@ -53,9 +52,6 @@ std::vector<TargetColumn> primary_key(const TargetTable &table) {
         "  AND a.attnum OPERATOR(pg_catalog.=) k.attnum "
         "WHERE i.indrelid OPERATOR(pg_catalog.=) $1 AND i.indisprimary ORDER BY k.ord",
         {SpiArg{OIDOID, ObjectIdGetDatum(table.relid)}});
-    for (std::uint64_t r = 0; r < n; ++r)
-        names.push_back(spi_text(r, 1));
-    spi_free_result();
     return pick_columns(table, names, "primary key column");
 }
 

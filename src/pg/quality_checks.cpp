@@ -44,12 +44,15 @@ constexpr const char *kLines =
     "lines AS (SELECT l.service_line_id, l.source, l.service_line_number, l.usage_limit_gb "
     "          FROM usage_archive.service_lines l WHERE $1::text IS NULL OR l.source = $1) ";
 
+// A check's statement over those lines: "WITH lines AS (...) " and then `rest` (the SELECT, or
+// ", " and more common table expressions).
+std::string over_lines(const char *rest) { return std::string("WITH ") + kLines + rest; }
+
 // Days archived inside a day range the API covered, no longer listed by its latest report
 // of the cycle (nor by another cycle of the line): the API now says zero, or lost the day.
 // And days no run covered at all between a line's first and last covered day.
 void missing_days(QualityFindings &out, const std::vector<SpiArg> &args) {
-    out.add_rows_of((std::string("WITH ") + kLines +
-                     "SELECT 'missing_days'::text, 'warning'::text, l.source, l.service_line_number, h.usage_date, "
+    out.add_rows_of(over_lines("SELECT 'missing_days'::text, 'warning'::text, l.source, l.service_line_number, h.usage_date, "
                      "       h.usage_date, 0::numeric, h.consumed_gb::numeric, "
                      "       jsonb_build_object('reason', 'archived, but no longer reported by the API', "
                      "                          'archived_gb', h.consumed_gb, 'cycle_start', b.cycle_start, "
@@ -79,8 +82,7 @@ void missing_days(QualityFindings &out, const std::vector<SpiArg> &args) {
 // Values no archive run writes: the table's own constraints refuse negative values; these
 // are what they do not refuse.
 void invalid_values(QualityFindings &out, const std::vector<SpiArg> &args) {
-    out.add_rows_of((std::string("WITH ") + kLines +
-                     "SELECT 'invalid_values'::text, 'error'::text, l.source, l.service_line_number, h.usage_date, "
+    out.add_rows_of(over_lines("SELECT 'invalid_values'::text, 'error'::text, l.source, l.service_line_number, h.usage_date, "
                      "       h.usage_date, p.observed, p.expected, jsonb_build_object('problem', p.problem) "
                      // Per line, through the primary key: the line's days since `since` only.
                      "FROM lines l CROSS JOIN LATERAL ("
@@ -110,7 +112,7 @@ void cycle_checks(QualityFindings &out, const std::vector<SpiArg> &args) {
     std::vector<SpiArg> with_tolerance = args;
     with_tolerance.push_back(SpiArg{FLOAT8OID, Float8GetDatum(settings.tolerance_gb)});
     out.add_rows_of(
-        (std::string("WITH ") + kLines + ", "
+        over_lines(", "
                                          "cycles AS ("
                                          "  SELECT l.source, l.service_line_number, b.*, "
                                          "         coalesce(b.usage_limit_gb, l.usage_limit_gb) AS plan_gb, s.* "

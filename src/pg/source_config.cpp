@@ -81,13 +81,8 @@ StoredSecret load_client_secret(const SourceConfig &source) {
 }
 
 std::vector<std::string> registered_source_urls() {
-    std::vector<std::string> urls;
-    const std::uint64_t n = spi_execute(
+    return spi_text_column(
         "SELECT u FROM usage_archive.sources, LATERAL (VALUES (base_url), (token_url)) AS v(u) WHERE u IS NOT NULL", {});
-    for (std::uint64_t r = 0; r < n; ++r)
-        urls.push_back(spi_text(r, 1));
-    spi_free_result();
-    return urls;
 }
 
 } // namespace usage_archive::pg

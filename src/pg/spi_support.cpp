@@ -202,6 +202,28 @@ std::string spi_text(std::uint64_t row, int column, bool *is_null) {
     return out;
 }
 
+namespace {
+
+template <typename T, typename Read> std::vector<T> first_column(const char *sql, const std::vector<SpiArg> &args, Read read) {
+    const std::uint64_t n = spi_execute(sql, args);
+    std::vector<T> values;
+    values.reserve(n);
+    for (std::uint64_t r = 0; r < n; ++r)
+        values.push_back(read(r));
+    spi_free_result();
+    return values;
+}
+
+} // namespace
+
+std::vector<std::int64_t> spi_int64_column(const char *sql, const std::vector<SpiArg> &args) {
+    return first_column<std::int64_t>(sql, args, [](std::uint64_t r) { return spi_int64(r, 1); });
+}
+
+std::vector<std::string> spi_text_column(const char *sql, const std::vector<SpiArg> &args) {
+    return first_column<std::string>(sql, args, [](std::uint64_t r) { return spi_text(r, 1); });
+}
+
 SpiArg text_arg(const std::string &value) {
     const char *c = value.c_str();
     return SpiArg{TEXTOID, pg_call([c]() noexcept { return PointerGetDatum(cstring_to_text(c)); })};

@@ -62,6 +62,11 @@ std::string spi_text(std::uint64_t row, int column, bool *is_null = nullptr);
 // A text[] column as strings (NULL elements left out; a NULL array: empty).
 std::vector<std::string> spi_text_array(std::uint64_t row, int column);
 
+// The first column of every row a statement returns, its result freed: the common "which
+// ids / names" query.
+std::vector<std::int64_t> spi_int64_column(const char *sql, const std::vector<SpiArg> &args);
+std::vector<std::string> spi_text_column(const char *sql, const std::vector<SpiArg> &args);
+
 // Argument constructors.
 SpiArg text_arg(const std::string &value);
 SpiArg int8_arg(std::int64_t value);

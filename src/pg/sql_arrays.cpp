@@ -30,39 +30,38 @@ template <typename Fill> SpiArg build_array(Oid array_type, Oid element_type, in
     return SpiArg{array_type, array};
 }
 
+template <typename T> bool is_null(const T &) { return false; }
+template <typename T> bool is_null(const std::optional<T> &value) { return !value; }
+template <typename T> const T &value_of(const T &value) { return value; }
+template <typename T> const T &value_of(const std::optional<T> &value) { return *value; }
+
+// An array of `values` (an empty std::optional is NULL), each other value made a Datum by
+// `to_datum`, a function without state: it runs inside build_array's pg_call.
+template <typename T, typename ToDatum>
+SpiArg array_arg(Oid array_type, Oid element_type, const std::vector<T> &values, ToDatum to_datum) {
+    const T *v = values.data();
+    const int n = static_cast<int>(values.size());
+    return build_array(array_type, element_type, n, [v, n, to_datum](Datum *d, bool *nulls) {
+        for (int i = 0; i < n; ++i) {
+            nulls[i] = is_null(v[i]);
+            d[i] = nulls[i] ? Datum(0) : to_datum(value_of(v[i]));
+        }
+    });
+}
+
 } // namespace
 
 SpiArg int8_array_arg(const std::vector<std::int64_t> &values) {
-    const std::int64_t *v = values.data();
-    const int n = static_cast<int>(values.size());
-    return build_array(INT8ARRAYOID, INT8OID, n, [v, n](Datum *d, bool *nulls) {
-        for (int i = 0; i < n; ++i) {
-            d[i] = Int64GetDatum(v[i]);
-            nulls[i] = false;
-        }
-    });
+    return array_arg(INT8ARRAYOID, INT8OID, values, [](std::int64_t v) { return Int64GetDatum(v); });
 }
 
 SpiArg date_array_arg(const std::vector<std::int32_t> &values) {
-    const std::int32_t *v = values.data();
-    const int n = static_cast<int>(values.size());
-    return build_array(DATEARRAYOID, DATEOID, n, [v, n](Datum *d, bool *nulls) {
-        for (int i = 0; i < n; ++i) {
-            d[i] = DateADTGetDatum(v[i]);
-            nulls[i] = false;
-        }
-    });
+    return array_arg(DATEARRAYOID, DATEOID, values, [](std::int32_t v) { return DateADTGetDatum(v); });
 }
 
 SpiArg milli_array_arg(const std::vector<std::optional<core::MilliGb>> &values) {
-    const std::optional<core::MilliGb> *v = values.data();
-    const int n = static_cast<int>(values.size());
-    return build_array(NUMERICARRAYOID, NUMERICOID, n, [v, n](Datum *d, bool *nulls) {
-        for (int i = 0; i < n; ++i) {
-            nulls[i] = !v[i].has_value();
-            d[i] = nulls[i] ? Datum(0) : NumericGetDatum(int64_div_fast_to_numeric(*v[i], 3));
-        }
-    });
+    return array_arg(NUMERICARRAYOID, NUMERICOID, values,
+                     [](core::MilliGb v) { return NumericGetDatum(int64_div_fast_to_numeric(v, 3)); });
 }
 
 SpiArg text_array_arg(const std::vector<std::optional<std::string>> &values) {
@@ -80,14 +79,7 @@ SpiArg text_array_arg(const std::vector<std::optional<std::string>> &values) {
 }
 
 SpiArg float8_array_arg(const std::vector<std::optional<double>> &values) {
-    const std::optional<double> *v = values.data();
-    const int n = static_cast<int>(values.size());
-    return build_array(FLOAT8ARRAYOID, FLOAT8OID, n, [v, n](Datum *d, bool *nulls) {
-        for (int i = 0; i < n; ++i) {
-            nulls[i] = !v[i].has_value();
-            d[i] = nulls[i] ? Datum(0) : Float8GetDatum(*v[i]);
-        }
-    });
+    return array_arg(FLOAT8ARRAYOID, FLOAT8OID, values, [](double v) { return Float8GetDatum(v); });
 }
 
 SpiArg result_column_array_arg(int column, Oid array_type, Oid element_type, std::uint64_t rows) {

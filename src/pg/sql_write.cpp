@@ -4,6 +4,11 @@
 #include "shard_order.hpp"
 #include "sql_arrays.hpp"
 
+#include "core/history_sql.hpp"
+#include "core/tolerance.hpp"
+
+#include <array>
+
 #include <unordered_set>
 
 extern "C" {
@@ -17,50 +22,42 @@ namespace {
 // arrays of one chunk stay a few megabytes.
 constexpr std::size_t kChunkRows = 10000;
 
-// The arrays of one chunk: $1 ids, $2 days, $3..$7 the value columns.
+// The arrays of one chunk: $1 ids, $2 days, then one per value column (history_sql.hpp).
 std::vector<SpiArg> chunk_args(const WriteBatch &batch, const std::vector<std::size_t> &which, std::size_t from,
                                std::size_t to) {
     std::vector<std::int64_t> ids;
     std::vector<std::int32_t> days;
-    std::vector<std::optional<core::MilliGb>> consumed, priority, opt_in, standard, non_billable;
+    std::array<std::vector<std::optional<core::MilliGb>>, core::kHistoryValueCount> values;
     for (std::size_t k = from; k < to; ++k) {
         const WriteItem &item = batch.items[which[k]];
-        const core::StoredUsage v = core::stored_form(*item.record);
+        const core::StoredUsage stored = core::stored_form(*item.record);
         ids.push_back(item.line_id);
         days.push_back(item.day);
-        consumed.push_back(v.consumed);
-        priority.push_back(v.priority);
-        opt_in.push_back(v.opt_in_priority);
-        standard.push_back(v.standard);
-        non_billable.push_back(v.non_billable);
+        for (std::size_t c = 0; c < core::kHistoryValueCount; ++c)
+            values[c].push_back(stored[c]);
     }
-    return {int8_array_arg(ids),          date_array_arg(days),     milli_array_arg(consumed),
-            milli_array_arg(priority),    milli_array_arg(opt_in), milli_array_arg(standard),
-            milli_array_arg(non_billable)};
+    std::vector<SpiArg> args = {int8_array_arg(ids), date_array_arg(days)};
+    for (const auto &column : values)
+        args.push_back(milli_array_arg(column));
+    return args;
 }
 
 // The audit rows of one chunk of updates: usage_corrections is written with its owner's
 // rights, so archiving needs no write privilege on it and no archiving role can forge or
-// rewrite corrections. The arrays are columns 1..12 of the UPDATE's RETURNING rows.
+// rewrite corrections. The arrays are the columns of the audited UPDATE's RETURNING rows.
 void record_corrections(std::int64_t run_id, const std::vector<SpiArg> &columns) {
     std::vector<SpiArg> args = {int8_arg(run_id)};
     args.insert(args.end(), columns.begin(), columns.end());
     with_owner_rights("usage_archive", "usage_corrections", [&] {
-        spi_execute("INSERT INTO usage_archive.usage_corrections (run_id, service_line_id, usage_date, "
-                    "    old_consumed_gb, new_consumed_gb, old_priority_gb, new_priority_gb, "
-                    "    old_opt_in_priority_gb, new_opt_in_priority_gb, old_standard_gb, new_standard_gb, "
-                    "    old_non_billable_gb, new_non_billable_gb) "
-                    "SELECT $1, u.* FROM unnest($2::int8[], $3::date[], $4::numeric[], $5::numeric[], "
-                    "    $6::numeric[], $7::numeric[], $8::numeric[], $9::numeric[], $10::numeric[], $11::numeric[], "
-                    "    $12::numeric[], $13::numeric[]) AS u",
-                    args);
+        static const std::string sql = core::corrections_insert_sql();
+        spi_execute(sql.c_str(), args);
     });
 }
 
 std::vector<SpiArg> correction_columns(std::uint64_t rows) {
     std::vector<SpiArg> columns = {result_column_array_arg(1, INT8ARRAYOID, INT8OID, rows),
                                    result_column_array_arg(2, DATEARRAYOID, DATEOID, rows)};
-    for (int column = 3; column <= 12; ++column)
+    for (int column = 3; column <= 2 + 2 * static_cast<int>(core::kHistoryValueCount); ++column)
         columns.push_back(result_column_array_arg(column, NUMERICARRAYOID, NUMERICOID, rows));
     return columns;
 }
@@ -80,11 +77,13 @@ std::uint64_t run_chunk(const char *sql, const char *locate_sql, std::vector<Spi
     }
     std::vector<SpiArg> located = {result_column_array_arg(1, INT8ARRAYOID, INT8OID, found),
                                    result_column_array_arg(2, DATEARRAYOID, DATEOID, found)};
-    for (int column = 3; column <= 7; ++column)
+    // The columns of history_locate_sql: key, new values, tableoid, ctid, old values.
+    constexpr int kValues = static_cast<int>(core::kHistoryValueCount);
+    for (int column = 3; column < 3 + kValues; ++column)
         located.push_back(result_column_array_arg(column, NUMERICARRAYOID, NUMERICOID, found));
-    located.push_back(result_column_array_arg(8, OIDARRAYOID, OIDOID, found));
-    located.push_back(result_column_array_arg(9, TIDARRAYOID, TIDOID, found));
-    for (int column = 10; column <= 14; ++column)
+    located.push_back(result_column_array_arg(3 + kValues, OIDARRAYOID, OIDOID, found));
+    located.push_back(result_column_array_arg(4 + kValues, TIDARRAYOID, TIDOID, found));
+    for (int column = 5 + kValues; column < 5 + 2 * kValues; ++column)
         located.push_back(result_column_array_arg(column, NUMERICARRAYOID, NUMERICOID, found));
     located.push_back(int8_arg(run_id));
     spi_free_result();
@@ -138,64 +137,33 @@ std::vector<std::size_t> run_chunks(const char *sql, const char *locate_sql, con
     return missed;
 }
 
-// The archived rows of a chunk's keys, each found by an index probe in a LATERAL subquery (its
-// OFFSET 0 keeps the planner from flattening it: the keys are always the outer side, whatever
-// the statistics say), with the new values and the row's address and old values: the arrays
-// of UPDATE_LOCATED_ROWS.
-const char *const kLocateRows =
-    "SELECT u.id, u.d, u.c, u.p, u.oi, u.s, u.n, r.tableoid, r.ctid, r.consumed_gb, r.priority_gb, "
-    "       r.opt_in_priority_gb, r.standard_gb, r.non_billable_gb "
-    "FROM unnest($1::int8[], $2::date[], $3::numeric[], $4::numeric[], $5::numeric[], $6::numeric[], "
-    "            $7::numeric[]) AS u(id, d, c, p, oi, s, n) "
-    "CROSS JOIN LATERAL (SELECT a.tableoid, a.ctid, a.consumed_gb, a.priority_gb, a.opt_in_priority_gb, "
-    "                           a.standard_gb, a.non_billable_gb "
-    "                    FROM usage_archive.daily_usage_history a "
-    "                    WHERE a.service_line_id = u.id AND a.usage_date = u.d OFFSET 0) r";
-
 } // namespace
 
 std::vector<std::size_t> sql_insert(const WriteBatch &batch, const std::vector<std::size_t> &which,
                                     std::int64_t run_id, bool has_rules, std::uint64_t *inserted) {
-#define INSERT_ROWS                                                                                                    \
-    "INSERT INTO usage_archive.daily_usage_history (service_line_id, usage_date, consumed_gb, priority_gb, "           \
-    "opt_in_priority_gb, standard_gb, non_billable_gb, last_run_id) "                                                  \
-    "SELECT u.*, $8 FROM unnest($1::int8[], $2::date[], $3::numeric[], $4::numeric[], $5::numeric[], "                \
-    "$6::numeric[], $7::numeric[]) AS u "
-    static const char *const kSkipConflicts =
-        INSERT_ROWS "ON CONFLICT (service_line_id, usage_date) DO NOTHING RETURNING service_line_id, usage_date";
-    static const char *const kPlain = INSERT_ROWS "RETURNING service_line_id, usage_date";
-#undef INSERT_ROWS
-    return run_chunks(has_rules ? kPlain : kSkipConflicts, nullptr, batch, which, run_id, false, inserted);
+    static const std::string kSkipConflicts = core::history_insert_sql(true);
+    static const std::string kPlain = core::history_insert_sql(false);
+    return run_chunks(has_rules ? kPlain.c_str() : kSkipConflicts.c_str(), nullptr, batch, which, run_id, false, inserted);
 }
-
-// The rows kLocateRows found, each reached by its address: a ctid is a place in one table,
-// so with partitions the row is named by its partition (tableoid) too, and by its key, which
-// prunes the scan to that partition. A row another session updated in between has a new
-// ctid: it is not updated here, and the next round compares it again.
-#define UPDATE_LOCATED_ROWS(extra_set)                                                                                 \
-    "UPDATE usage_archive.daily_usage_history h SET consumed_gb = x.c, priority_gb = x.p, "                            \
-    "    opt_in_priority_gb = x.oi, standard_gb = x.s, non_billable_gb = x.n, " extra_set "last_run_id = $15 "        \
-    "FROM unnest($1::int8[], $2::date[], $3::numeric[], $4::numeric[], $5::numeric[], $6::numeric[], $7::numeric[], " \
-    "            $8::oid[], $9::tid[], $10::numeric[], $11::numeric[], $12::numeric[], $13::numeric[], "              \
-    "            $14::numeric[]) AS x(id, d, c, p, oi, s, n, rel, tid, old_c, old_p, old_oi, old_s, old_n) "          \
-    "WHERE h.ctid = x.tid AND h.tableoid = x.rel AND h.service_line_id = x.id AND h.usage_date = x.d "
 
 std::vector<std::size_t> sql_overwrite_own_rows(const WriteBatch &batch, const std::vector<std::size_t> &which,
                                                 std::int64_t run_id, std::uint64_t *written) {
-    return run_chunks(UPDATE_LOCATED_ROWS("") "RETURNING h.service_line_id, h.usage_date", kLocateRows, batch, which,
-                      run_id, false, written);
+    // Found as sql_update finds them, without the audit.
+    static const std::string locate = core::history_locate_sql(), update = core::history_update_sql(false);
+    return run_chunks(update.c_str(), locate.c_str(), batch, which, run_id, false, written);
 }
 
 std::vector<std::size_t> sql_update(const WriteBatch &batch, const std::vector<std::size_t> &which,
                                     std::int64_t run_id, std::uint64_t *updated) {
-    // The rows are found first (kLocateRows), then updated by address; their values before
-    // the update are the audit row's old values (record_corrections).
-    return run_chunks(UPDATE_LOCATED_ROWS("updated_at = pg_catalog.now(), ")
-                      "RETURNING h.service_line_id, h.usage_date, x.old_c, h.consumed_gb, x.old_p, h.priority_gb, "
-                      "    x.old_oi, h.opt_in_priority_gb, x.old_s, h.standard_gb, x.old_n, h.non_billable_gb",
-                      kLocateRows, batch, which, run_id, true, updated);
+    // The rows are found first, each (history_locate_sql) by an index probe in a LATERAL subquery fenced with OFFSET 0, so the
+    // keys are always the outer side whatever the statistics say; then each reached by its
+    // address: a ctid is a place in one table, so with partitions the row is named by its
+    // partition (tableoid) too, and by its key, which prunes the scan to that partition. A row
+    // another session updated in between has a new ctid: it is not updated here, and the next
+    // round compares it again. The values found are the audit row's old values
+    // (record_corrections).
+    static const std::string locate = core::history_locate_sql(), update = core::history_update_sql(true);
+    return run_chunks(update.c_str(), locate.c_str(), batch, which, run_id, true, updated);
 }
-
-#undef UPDATE_LOCATED_ROWS
 
 } // namespace usage_archive::pg

@@ -3,6 +3,9 @@
 #include "numeric_milli.hpp"
 #include "sql_arrays.hpp"
 
+#include "core/history_sql.hpp"
+#include "core/tolerance.hpp"
+
 #include <algorithm>
 
 extern "C" {
@@ -10,12 +13,6 @@ extern "C" {
 }
 
 namespace usage_archive::pg {
-
-std::ptrdiff_t WriteBatch::find(std::int64_t line_id, std::int32_t day) const {
-    const ItemKey key = item_key(line_id, day);
-    auto it = std::lower_bound(keys.begin(), keys.end(), key);
-    return it != keys.end() && *it == key ? it - keys.begin() : -1;
-}
 
 namespace {
 
@@ -75,13 +72,10 @@ DiffOutcome diff_against_archive(WriteBatch &batch, const std::vector<std::size_
     // An index range scan whatever the statistics say, and no JIT: compiling this statement
     // for each chunk of a large run cost more than running it.
     with_index_lookups([&] {
-        spi_for_each_batch(keep_versions
-                               ? "SELECT service_line_id, usage_date, consumed_gb, priority_gb, opt_in_priority_gb, "
-                                 "standard_gb, non_billable_gb, ctid FROM usage_archive.daily_usage_history "
-                                 "WHERE service_line_id = ANY($1) AND usage_date BETWEEN $2 AND $3"
-                               : "SELECT service_line_id, usage_date, consumed_gb, priority_gb, opt_in_priority_gb, "
-                                 "standard_gb, non_billable_gb FROM usage_archive.daily_usage_history "
-                                 "WHERE service_line_id = ANY($1) AND usage_date BETWEEN $2 AND $3",
+        static const std::string kSelect = core::history_range_select_sql(false);
+        static const std::string kSelectWithVersions = core::history_range_select_sql(true);
+        constexpr int kFirstValue = 3, kVersion = kFirstValue + static_cast<int>(core::kHistoryValueCount);
+        spi_for_each_batch((keep_versions ? kSelectWithVersions : kSelect).c_str(),
                            archived_range(batch, which).args(), kFetchRows, [&](std::uint64_t rows) {
                                for (std::uint64_t r = 0; r < rows; ++r) {
                                    bool is_null;
@@ -91,16 +85,13 @@ DiffOutcome diff_against_archive(WriteBatch &batch, const std::vector<std::size_
                                    if (at < 0 || batch.items[at].state != ItemState::fresh)
                                        continue; // a row of the range that this run does not carry
                                    core::StoredUsage stored;
-                                   stored.consumed = column_milli(r, 3).value_or(-1);
-                                   stored.priority = column_milli(r, 4);
-                                   stored.opt_in_priority = column_milli(r, 5);
-                                   stored.standard = column_milli(r, 6);
-                                   stored.non_billable = column_milli(r, 7);
+                                   for (std::size_t c = 0; c < core::kHistoryValueCount; ++c)
+                                       stored[c] = column_milli(r, kFirstValue + static_cast<int>(c));
                                    batch.items[at].state = core::usage_differs(stored, *batch.items[at].record, tolerance)
                                                                ? ItemState::changed
                                                                : ItemState::unchanged;
                                    if (keep_versions)
-                                       out.compared_versions[at] = row_version(r, 8);
+                                       out.compared_versions[at] = row_version(r, kVersion);
                                }
                            });
     });

@@ -1,129 +1,15 @@
-#include "core/payload_error.hpp"
 #include "core/calendar_date.hpp"
+#include "core/payload_error.hpp"
 #include "core/payload_parser.hpp"
 
+#include "payload_test_support.hpp"
+
+#include <stdexcept>
 #include <string>
 
 #include <gtest/gtest.h>
 
 using namespace usage_archive::core;
-
-namespace {
-
-const char *kStarlink = R"({
-  "isValid": true, "errors": [], "warnings": [], "information": [],
-  "content": {"pageIndex": 0, "limit": 50, "isLastPage": true, "totalCount": 2, "results": [
-    {"billingCycles": [
-       {"startDate": "2025-09-15T00:00:00Z", "dailyDataUsage": [
-         {"date": "2025-10-01T00:00:00Z", "priorityGB": 1.25, "optInPriorityGB": 0.5, "standardGB": 10.75, "nonBillableGB": 0.0},
-         {"date": "2025-10-02T00:00:00Z", "priorityGB": 2, "standardGB": 3}],
-        "overageLines": [{"x": [1, 2, {"y": null}]}], "totalPriorityGB": 3.25}],
-     "serviceLineNumber": "AST-1", "accountNumber": "ACC-1", "lastUpdated": null,
-     "servicePlan": {"productId": "p", "usageLimitGB": 1024.0, "isMobilePlan": false}},
-    {"accountNumber": null, "serviceLineNumber": "AST-2", "servicePlan": null, "billingCycles": [
-       {"dailyDataUsage": [{"date": "2025-02-30T00:00:00Z", "priorityGB": 1, "standardGB": 1},
-                           {"date": "2025-10-01T00:00:00Z", "priorityGB": "NaN"},
-                           {"date": "2025-10-01T00:00:00Z", "priorityGB": 4, "standardGB": 1, "newVendorField": {"a": 1}}]},
-       {"dailyDataUsage": null}]}
-  ]}})";
-
-PayloadError expect_error(SourceKind kind, std::string_view text) {
-    try {
-        parse_payload(kind, text, {});
-    } catch (const PayloadError &e) {
-        return e;
-    }
-    ADD_FAILURE() << "no PayloadError for: " << text;
-    return PayloadError(PayloadError::Kind::syntax, "none");
-}
-
-} // namespace
-
-TEST(StarlinkParser, ReadsLinesMetadataAndDays) {
-    ParsedPayload p = parse_payload(SourceKind::starlink, kStarlink, {});
-    ASSERT_EQ(p.lines.size(), 2u);
-    EXPECT_EQ(p.lines[0].number, "AST-1");
-    EXPECT_EQ(p.lines[0].account_number, "ACC-1");
-    EXPECT_EQ(p.lines[0].usage_limit_gb, 1024.0);
-    EXPECT_EQ(p.lines[0].product_id, "p");
-    EXPECT_EQ(p.lines[0].opted_into_overage, std::nullopt) << "not in the plan";
-    EXPECT_FALSE(p.lines[1].account_number);
-    ASSERT_EQ(p.records.size(), 3u);
-    EXPECT_EQ(p.records[0].line, 0u) << "line number after its days still binds them";
-    EXPECT_EQ(p.records[0].consumed, 12000);
-    EXPECT_EQ(p.records[1].consumed, 5000);
-    EXPECT_EQ(p.records[2].line, 1u);
-    EXPECT_EQ(p.rejected, 2u);
-    EXPECT_EQ(p.total_records(), 5u);
-    ASSERT_EQ(p.rejection_reasons.size(), 2u);
-    EXPECT_EQ(p.rejection_reasons[0], "AST-2, day 2025-02-30T00:00:00Z: date \"2025-02-30T00:00:00Z\" is not a valid calendar date");
-    EXPECT_EQ(p.rejection_reasons[1], "AST-2, day 2025-10-01T00:00:00Z: priorityGB is not finite (\"NaN\")");
-}
-
-TEST(StarlinkParser, InvalidEnvelopeFailsWithTheApiMessages) {
-    PayloadError e = expect_error(SourceKind::starlink,
-                                  R"({"isValid": false, "errors": [{"memberNames": ["x"], "errorMessage": "Failed to query data usage"},
-                                      {"errorMessage": "Try later"}], "content": null})");
-    EXPECT_EQ(e.kind(), PayloadError::Kind::api_reported);
-    EXPECT_STREQ(e.what(), "the API reported an error (isValid: false): Failed to query data usage; Try later");
-}
-
-TEST(StarlinkParser, ShapeErrorsNamePathAndOffset) {
-    const std::string text = R"({"isValid": true, "content": {"results": [{"serviceLineNumber": "A", "billingCycles": {}}]}})";
-    PayloadError e = expect_error(SourceKind::starlink, text);
-    EXPECT_EQ(e.kind(), PayloadError::Kind::shape);
-    EXPECT_EQ(e.json_path(), "$.content.results[0].billingCycles");
-    EXPECT_EQ(e.byte_offset(), text.find("{}") + 1);
-    EXPECT_NE(std::string(e.what()).find("expected an array of billing cycles or null, found an object"), std::string::npos)
-        << e.what();
-
-    EXPECT_EQ(expect_error(SourceKind::starlink, "[]").kind(), PayloadError::Kind::shape);
-    EXPECT_EQ(expect_error(SourceKind::starlink, R"({"isValid": true})").kind(), PayloadError::Kind::shape);
-    EXPECT_EQ(expect_error(SourceKind::starlink, R"({"content": {"results": [1]}})").json_path(), "$.content.results[0]");
-    EXPECT_EQ(expect_error(SourceKind::starlink, R"({"content": {"results": [{"billingCycles": []}]}})").json_path(),
-              "$.content.results[0]");
-    EXPECT_EQ(expect_error(SourceKind::starlink,
-                           R"({"content": {"results": [{"serviceLineNumber": "A", "billingCycles": [{"dailyDataUsage": [7]}]}]}})")
-                  .json_path(),
-              "$.content.results[0].billingCycles[0].dailyDataUsage[0]");
-}
-
-TEST(StarlinkParser, SyntaxErrorsNameTheOffset) {
-    const std::string text = R"({"isValid": true, "content": {"results": [{"serviceLineNumber": "A",)";
-    PayloadError e = expect_error(SourceKind::starlink, text);
-    EXPECT_EQ(e.kind(), PayloadError::Kind::syntax);
-    EXPECT_EQ(e.byte_offset(), text.size() + 1);
-    EXPECT_NE(std::string(e.what()).find("invalid JSON at byte"), std::string::npos);
-    EXPECT_EQ(expect_error(SourceKind::starlink, R"({"content": {}} trailing)").kind(), PayloadError::Kind::syntax);
-    EXPECT_EQ(expect_error(SourceKind::starlink, R"({"content": {"results": [{"x": NaN}]}})").kind(), PayloadError::Kind::syntax);
-}
-
-TEST(SimpleParser, ReadsTheStoryShape) {
-    ParsedPayload p = parse_payload(SourceKind::simple, R"({"SL-1": {"daily_usage": [{"date": "2025-10-01", "usage_gb": 12.5},
-                                                                     {"date": "2025-10-02", "usage_gb": 0}]},
-                                              "SL-2": {"daily_usage": [{"date": "2025-10-01", "usage_gb": -3}], "note": [1]},
-                                              "SL-3": {"daily_usage": []}})",
-                                           {});
-    ASSERT_EQ(p.lines.size(), 3u);
-    ASSERT_EQ(p.records.size(), 2u);
-    EXPECT_EQ(p.records[0].consumed, 12500);
-    EXPECT_EQ(p.rejected, 1u);
-    EXPECT_EQ(p.rejection_reasons[0], "SL-2, day 2025-10-01: usage_gb is negative (-3)");
-}
-
-TEST(SimpleParser, ShapeErrors) {
-    EXPECT_EQ(expect_error(SourceKind::simple, R"([1])").kind(), PayloadError::Kind::shape);
-    EXPECT_EQ(expect_error(SourceKind::simple, R"({"SL-1": 5})").json_path(), "$.SL-1");
-    EXPECT_EQ(expect_error(SourceKind::simple, R"({"SL-1": {"daily_usage": {"date": 1}}})").json_path(), "$.SL-1.daily_usage");
-    EXPECT_EQ(expect_error(SourceKind::simple, R"({"SL-1": {"daily_usage": ["x"]}})").json_path(), "$.SL-1.daily_usage[0]");
-    EXPECT_EQ(expect_error(SourceKind::simple, R"({"": {"daily_usage": []}})").kind(), PayloadError::Kind::shape);
-    EXPECT_EQ(expect_error(SourceKind::simple, "").kind(), PayloadError::Kind::syntax);
-}
-
-TEST(SimpleParser, EmptyObjectIsAnEmptyPayload) {
-    ParsedPayload p = parse_payload(SourceKind::simple, "{}", {});
-    EXPECT_EQ(p.total_records(), 0u);
-}
 
 TEST(PayloadParser, PagesShareLinesAndCollapseAcrossPages) {
     PayloadParser parser(SourceKind::starlink, {});
@@ -145,38 +31,6 @@ TEST(PayloadParser, PagesShareLinesAndCollapseAcrossPages) {
     EXPECT_LT(p.records[0].ordinal, p.records[1].ordinal) << "the later page is the later occurrence";
 }
 
-TEST(StarlinkParser, ReadsBillingCyclesTheirTotalsAndListedDays) {
-    ParsedPayload p = parse_payload(SourceKind::starlink, R"({"isValid": true, "content": {"results": [
-        {"serviceLineNumber": "A", "lastUpdated": "2025-10-21T06:00:00Z",
-         "servicePlan": {"productId": "business-1tb", "isOptedIntoOverage": true}, "billingCycles": [
-          {"startDate": "2025-09-15T00:00:00Z", "endDate": "2025-10-14T00:00:00Z",
-           "dailyDataUsage": [{"date": "2025-10-02T00:00:00Z", "priorityGB": 1, "standardGB": 2},
-                              {"date": "2025-09-20T00:00:00Z", "standardGB": 4},
-                              {"date": "2025-09-21T00:00:00Z", "priorityGB": "NaN"}],
-           "totalPriorityGB": 1.0, "totalStandardGB": 6.004, "totalOptInPriorityGB": null},
-          {"startDate": "2025-10-15T00:00:00Z", "endDate": "2025-11-13T00:00:00Z", "dailyDataUsage": []},
-          {"startDate": "not a date", "endDate": "2025-12-13T00:00:00Z",
-           "dailyDataUsage": [{"date": "2025-11-20", "standardGB": 1}]}]}]}})",
-                                    {});
-    ASSERT_EQ(p.lines.size(), 1u);
-    EXPECT_EQ(p.lines[0].last_updated_day, parse_usage_date("2025-10-21").day);
-    EXPECT_EQ(p.lines[0].product_id, "business-1tb");
-    EXPECT_EQ(p.lines[0].opted_into_overage, true);
-    ASSERT_EQ(p.cycles.size(), 2u) << "a cycle without valid dates is not recorded";
-    const BillingCycle &first = p.cycles[0];
-    EXPECT_EQ(first.line, 0u) << "bound to the line whose number came after the cycles";
-    EXPECT_EQ(first.start, parse_usage_date("2025-09-15").day);
-    EXPECT_EQ(first.end, parse_usage_date("2025-10-14").day);
-    EXPECT_EQ(first.total_priority, 1000);
-    EXPECT_EQ(first.total_standard, 6004);
-    EXPECT_FALSE(first.total_opt_in_priority) << "null";
-    EXPECT_FALSE(first.total_non_billable) << "absent";
-    const std::vector<std::int32_t> listed = {*parse_usage_date("2025-09-20").day, *parse_usage_date("2025-10-02").day};
-    EXPECT_EQ(first.reported_days, listed) << "valid days only, ascending";
-    EXPECT_TRUE(p.cycles[1].reported_days.empty());
-    EXPECT_EQ(p.records.size(), 3u) << "the undated cycle's day is still archived";
-}
-
 TEST(PayloadParser, ACycleReportedTwiceKeepsItsLastReport) {
     PayloadParser parser(SourceKind::starlink, {});
     parser.add(R"({"isValid": true, "content": {"results": [{"serviceLineNumber": "A", "billingCycles": [
@@ -191,85 +45,111 @@ TEST(PayloadParser, ACycleReportedTwiceKeepsItsLastReport) {
     EXPECT_EQ(p.cycles[0].reported_days.size(), 2u);
 }
 
-// Hostile payloads (test/corpus): what used to escape as internal errors, database errors or
-// unbounded messages.
+// The parse's progress hook (how a backend cancels a long parse) is called as the text is
+// read, whatever the text holds: records, members the parser skips, one long string. It
+// used to be called per 32,768 records only, so a payload of hundreds of megabytes of
+// warnings could not be cancelled until its end (test/t/011_cancel_and_kill.pl).
+namespace {
 
-TEST(HostilePayloads, NumberBeyondDoubleIsOutOfRangeNotInvalidJson) {
-    const PayloadError e = expect_error(SourceKind::simple, R"({"L":{"daily_usage":[{"date":"2025-10-02","usage_gb":1e400}]}})");
-    EXPECT_EQ(e.kind(), PayloadError::Kind::out_of_range);
-    EXPECT_STREQ(e.what(), "number out of range at byte 58: 1e400 is beyond the range of double precision (about 1.8e308)");
-    const PayloadError digits = expect_error(SourceKind::simple, R"({"x":)" + std::string(400, '9') + "}");
-    EXPECT_EQ(digits.kind(), PayloadError::Kind::out_of_range);
-    EXPECT_LT(std::string(digits.what()).size(), 200u) << "the token is quoted in part only";
-    // Small ones are zero, not errors.
-    ParsedPayload p = parse_payload(SourceKind::simple, R"({"L":{"daily_usage":[{"date":"2025-10-02","usage_gb":1e-400}]}})", {});
-    ASSERT_EQ(p.records.size(), 1u);
-    EXPECT_EQ(p.records[0].consumed, 0);
+int calls = 0;
+int cancel_after = -1; // the call that throws, as a pending cancel would; -1: never
+void count_progress() {
+    if (++calls == cancel_after)
+        throw std::runtime_error("cancelled");
 }
 
-TEST(HostilePayloads, ServiceLineIdsWithNulOrTooLongAreShapeErrors) {
-    const PayloadError nul = expect_error(SourceKind::simple, R"({"A\u0000B":{"daily_usage":[]}})");
-    EXPECT_EQ(nul.kind(), PayloadError::Kind::shape);
-    EXPECT_NE(std::string(nul.what()).find("($.A\\u0000B): expected a service line id without \\u0000"), std::string::npos)
-        << nul.what();
-    const PayloadError starlink = expect_error(
-        SourceKind::starlink, R"({"isValid":true,"content":{"results":[{"serviceLineNumber":"A\u0000"}]}})");
-    EXPECT_EQ(starlink.json_path(), "$.content.results[0].serviceLineNumber");
-    const PayloadError account = expect_error(
-        SourceKind::starlink, R"({"isValid":true,"content":{"results":[{"serviceLineNumber":"A","accountNumber":"\u0000"}]}})");
-    EXPECT_EQ(account.json_path(), "$.content.results[0].accountNumber");
+const std::string kTail = R"(],"content":{"pageIndex":0,"limit":1,"isLastPage":true,"totalCount":1,"results":[)"
+                          R"({"serviceLineNumber":"W-1","billingCycles":[{"dailyDataUsage":[)"
+                          R"({"date":"2025-10-01T00:00:00Z","priorityGB":1,"standardGB":2}]}]}]}})";
 
-    const std::string at_limit(kMaxServiceLineIdBytes, 'L');
-    EXPECT_EQ(parse_payload(SourceKind::simple, "{\"" + at_limit + "\":{\"daily_usage\":[]}}", {}).lines.size(), 1u);
-    const PayloadError longer = expect_error(SourceKind::simple, "{\"" + at_limit + "L\":{\"daily_usage\":[]}}");
-    EXPECT_NE(std::string(longer.what()).find("at most 1024 bytes, found 1025 bytes"), std::string::npos) << longer.what();
-    EXPECT_LT(std::string(longer.what()).size(), 300u) << "the member name in the path is cut";
+// About `megabytes` MB of warnings (skipped by the parser) before one record.
+std::string warnings_payload(int megabytes) {
+    const std::string warning = R"({"memberNames":["x"],"errorMessage":"a warning the archive does not need"},)";
+    std::string text = R"({"isValid":true,"errors":[],"warnings":[)";
+    while (text.size() < static_cast<std::size_t>(megabytes) << 20)
+        text += warning;
+    text += R"({"memberNames":[],"errorMessage":"last"})";
+    return text + kTail;
 }
 
-TEST(HostilePayloads, CycleTotalsNumericCannotHoldAreUnknown) {
-    ParsedPayload p = parse_payload(SourceKind::starlink, R"({"isValid":true,"content":{"results":[{"serviceLineNumber":"A",
-        "billingCycles":[{"startDate":"2025-10-01","endDate":"2025-10-31","totalPriorityGB":1e11,"totalStandardGB":99999999999,
-        "dailyDataUsage":[]}]}]}})", {});
-    ASSERT_EQ(p.cycles.size(), 1u);
-    EXPECT_FALSE(p.cycles[0].total_priority);
-    EXPECT_EQ(p.cycles[0].total_standard, 99999999999000);
+// One warning whose message is a single string of about `megabytes` MB.
+std::string long_string_payload(int megabytes) {
+    return R"({"isValid":true,"errors":[],"warnings":[{"memberNames":[],"errorMessage":")" +
+           std::string(static_cast<std::size_t>(megabytes) << 20, 'w') + R"("})" + kTail;
 }
 
-TEST(HostilePayloads, MessagesQuotePayloadTextInPart) {
-    // An unterminated string: nlohmann quotes everything it read as the "last read" token.
-    const PayloadError e = expect_error(SourceKind::simple, "{\"L\":\"" + std::string(100000, 'x'));
-    EXPECT_EQ(e.kind(), PayloadError::Kind::syntax);
-    EXPECT_LT(std::string(e.what()).size(), 300u) << e.what();
-    EXPECT_NE(std::string(e.what()).find("missing closing quote; last read: '\"" + std::string(39, 'x') + "...'"), std::string::npos)
-        << e.what();
-    // A rejected day's text is cut on a character boundary and its NUL escaped.
-    ParsedPayload p = parse_payload(SourceKind::simple,
-                                    "{\"L\":{\"daily_usage\":[{\"date\":\"" + std::string(39, 'd') +
-                                        "\xc3\xa9\\u0000\",\"usage_gb\":1}]}}",
-                                    {});
-    ASSERT_EQ(p.rejection_reasons.size(), 1u);
-    EXPECT_EQ(p.rejection_reasons[0].find('\0'), std::string::npos);
-    EXPECT_EQ(p.rejection_reasons[0].find("\xc3\"") , std::string::npos) << "no half character";
+void reset(int throw_at = -1) {
+    calls = 0;
+    cancel_after = throw_at;
 }
 
-TEST(HostilePayloads, ApiErrorMessagesAreQuotedInPart) {
-    const PayloadError e = expect_error(
-        SourceKind::starlink, R"({"isValid":false,"errors":[{"errorMessage":"before\u0000after"},{"errorMessage":")" +
-                                  std::string(10000, 'm') + R"("}]})");
-    EXPECT_EQ(e.kind(), PayloadError::Kind::api_reported);
-    const std::string what = e.what();
-    EXPECT_NE(what.find("before\\u0000after; mmm"), std::string::npos) << what;
-    EXPECT_LT(what.size(), 700u);
+} // namespace
+
+TEST(ParseProgress, CalledPerMegabyteOfSkippedMembers) {
+    reset();
+    const ParsedPayload parsed = parse_payload(SourceKind::starlink, warnings_payload(8), {}, &count_progress);
+    EXPECT_EQ(parsed.records.size(), 1u);
+    EXPECT_GE(calls, 8);
+    EXPECT_LE(calls, 10);
 }
 
-TEST(HostilePayloads, DaysOutsideTheirCycleAreArchivedButNotItsReportedDays) {
-    // Found by the starlink fuzz target seeded with test/corpus: a year typo in one day.
-    ParsedPayload p = parse_payload(SourceKind::starlink, R"({"isValid":true,"content":{"results":[{"serviceLineNumber":"A",
-        "billingCycles":[{"startDate":"2025-10-01","endDate":"2025-10-31","dailyDataUsage":[
-          {"date":"2026-10-02","standardGB":1},{"date":"2025-10-03","standardGB":1},{"date":"2025-09-30","standardGB":1}]}]}]}})",
-                                    {});
-    EXPECT_EQ(p.records.size(), 3u);
-    ASSERT_EQ(p.cycles.size(), 1u);
-    ASSERT_EQ(p.cycles[0].reported_days.size(), 1u);
-    EXPECT_EQ(format_date(p.cycles[0].reported_days[0]), "2025-10-03");
+TEST(ParseProgress, CalledInsideOneLongString) {
+    reset();
+    parse_payload(SourceKind::starlink, long_string_payload(8), {}, &count_progress);
+    EXPECT_GE(calls, 8);
+}
+
+TEST(ParseProgress, SimpleKindToo) {
+    std::string text = R"({"L": {"daily_usage": [)";
+    while (text.size() < (4u << 20))
+        text += R"({"date": "2025-10-01", "usage_gb": 1},)";
+    text += R"({"date": "2025-10-02", "usage_gb": 2}]}})";
+    reset();
+    parse_payload(SourceKind::simple, text, {}, &count_progress);
+    EXPECT_GE(calls, 4);
+}
+
+TEST(ParseProgress, AThrowingHookEndsTheParseWhereItIs) {
+    reset(3);
+    EXPECT_THROW(parse_payload(SourceKind::starlink, warnings_payload(8), {}, &count_progress), std::runtime_error);
+    EXPECT_EQ(calls, 3); // stopped at the third megabyte, not at the end of the text
+}
+
+TEST(ParseProgress, ErrorsAndEndsAreUnchanged) {
+    // The iterator must neither hide the end of the text nor move an error's offset.
+    const std::string truncated = warnings_payload(2).substr(0, (2u << 20) + 5);
+    auto error_of = [&](ProgressHook hook) {
+        reset();
+        try {
+            parse_payload(SourceKind::starlink, truncated, {}, hook);
+        } catch (const PayloadError &e) {
+            return e;
+        }
+        ADD_FAILURE() << "no error for a truncated payload";
+        return PayloadError(PayloadError::Kind::shape, "none");
+    };
+    const PayloadError with = error_of(&count_progress), without = error_of(nullptr);
+    EXPECT_EQ(with.kind(), PayloadError::Kind::syntax);
+    EXPECT_EQ(with.byte_offset(), without.byte_offset());
+    EXPECT_STREQ(with.what(), without.what());
+    reset();
+    reset();
+    EXPECT_THROW(parse_payload(SourceKind::starlink, "", {}, &count_progress), PayloadError);
+    const ParsedPayload small = parse_payload(SourceKind::starlink, R"({"isValid":true,"warnings":[)" + kTail, {},
+                                              &count_progress);
+    EXPECT_EQ(small.records.size(), 1u);
+}
+
+TEST(ParseProgress, CalledWhileLocatingAShapeError) {
+    // A shape error found at the end of the text is located by reading the text again up to
+    // it: that second pass must be cancellable too. The first pass makes about 8 calls.
+    std::string text = warnings_payload(8);
+    const std::string results = R"("results":[)";
+    text.replace(text.find(results), results.size(), R"("results":5,"x":[)");
+    reset();
+    EXPECT_THROW(parse_payload(SourceKind::starlink, text, {}, &count_progress), PayloadError);
+    const int first_pass = 9; // calls up to the error, per megabyte
+    EXPECT_GE(calls, first_pass + 4);
+    reset(first_pass + 2);
+    EXPECT_THROW(parse_payload(SourceKind::starlink, text, {}, &count_progress), std::runtime_error);
 }

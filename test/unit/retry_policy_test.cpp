@@ -1,4 +1,3 @@
-#include "http/rate_limiter.hpp"
 #include "http/retry_policy.hpp"
 
 #include <gtest/gtest.h>
@@ -35,16 +34,4 @@ TEST(RetryPolicy, ParsesRetryAfterSecondsAndDates) {
     // Sun, 06 Nov 1994 08:49:37 GMT = 784111777
     EXPECT_EQ(parse_retry_after_ms("Sun, 06 Nov 1994 08:49:37 GMT", 784111777000 - 5000), 5000);
     EXPECT_EQ(parse_retry_after_ms("Sun, 06 Nov 1994 08:49:37 GMT", 784111777000 + 5000), 0) << "a past date: now";
-}
-
-TEST(RateLimiter, AtMostNPerMinute) {
-    RateLimiter limiter(3);
-    EXPECT_EQ(limiter.available(0), 3);
-    limiter.record(0);
-    limiter.record(100);
-    limiter.record(200);
-    EXPECT_EQ(limiter.available(300), 0);
-    EXPECT_EQ(limiter.wait_ms(300), 59700);
-    EXPECT_EQ(limiter.available(60000), 1) << "the first one left the window";
-    EXPECT_EQ(limiter.wait_ms(60000), 0);
 }

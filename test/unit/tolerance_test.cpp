@@ -28,7 +28,7 @@ TEST(Tolerance, EveryColumnCounts) {
     r.consumed = 3000;
     StoredUsage s = stored_form(r);
     EXPECT_FALSE(usage_differs(s, r, 10));
-    s.non_billable = 50; // only the non-billable part was corrected
+    s[4] = 50; // non_billable_gb: only the non-billable part was corrected
     EXPECT_TRUE(usage_differs(s, r, 10));
     StoredUsage simple{3000, std::nullopt, std::nullopt, std::nullopt, std::nullopt};
     EXPECT_TRUE(usage_differs(simple, r, 10)) << "a breakdown appearing is a change";
