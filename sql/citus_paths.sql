@@ -1,0 +1,29 @@
+-- What usage_archive does differently under Citus (found on a real Citus 13.2 cluster:
+-- docs/scaling.md), run without Citus: in one transaction, rolled back at the end, a
+-- pg_extension row named citus makes usage_archive take its Citus paths.
+BEGIN;
+INSERT INTO pg_catalog.pg_extension (oid, extname, extowner, extnamespace, extrelocatable, extversion)
+VALUES (pg_catalog.pg_nextoid('pg_catalog.pg_extension', 'oid', 'pg_catalog.pg_extension_oid_index'),
+        'citus', 10, 'pg_catalog'::regnamespace, false, '13.2-1');
+
+SELECT usage_archive.add_source('citus_story', 'simple');
+SELECT inserted, updated, unchanged FROM usage_archive.archive_payload('citus_story', simple_payload(2, 2, '2025-10-01', prefix => 'CIT-'));
+
+-- A corrected value: the row is found by a join on its key and updated by its key and old
+-- values, not by tableoid and ctid (a shard's row on a worker) through a LATERAL subquery with
+-- OFFSET (Citus: "cannot push down this subquery"). The statement shows in the error of a
+-- trigger that refuses the update.
+SELECT inserted, updated, unchanged FROM usage_archive.archive_payload('citus_story', simple_payload(2, 2, '2025-10-01', bump => 1, prefix => 'CIT-'));
+SELECT c.usage_date, c.old_consumed_gb, c.new_consumed_gb FROM usage_archive.usage_corrections c
+JOIN usage_archive.service_lines l USING (service_line_id) WHERE l.source = 'citus_story' ORDER BY l.service_line_number, 1;
+SELECT l.service_line_number, h.usage_date, h.consumed_gb FROM usage_archive.daily_usage_history h
+JOIN usage_archive.service_lines l USING (service_line_id) WHERE l.source = 'citus_story' ORDER BY 1, 2;
+CREATE FUNCTION public.citus_test_refuse() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN RAISE EXCEPTION 'refused'; END $$;
+CREATE TRIGGER refuse BEFORE UPDATE ON usage_archive.daily_usage_history FOR EACH ROW EXECUTE FUNCTION public.citus_test_refuse();
+SAVEPOINT before_refusal;
+SELECT updated FROM usage_archive.archive_payload('citus_story', simple_payload(1, 1, '2025-10-01', bump => 2, prefix => 'CIT-'));
+ROLLBACK TO SAVEPOINT before_refusal;
+DROP TRIGGER refuse ON usage_archive.daily_usage_history;
+ROLLBACK;
+SELECT count(*) AS citus_left FROM pg_extension WHERE extname = 'citus';
