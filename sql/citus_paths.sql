@@ -25,5 +25,18 @@ SAVEPOINT before_refusal;
 SELECT updated FROM usage_archive.archive_payload('citus_story', simple_payload(1, 1, '2025-10-01', bump => 2, prefix => 'CIT-'));
 ROLLBACK TO SAVEPOINT before_refusal;
 DROP TRIGGER refuse ON usage_archive.daily_usage_history;
+
+-- billing_cycles: Citus refuses a function that is not IMMUTABLE in the DO UPDATE SET of an
+-- INSERT, and sends no type for a parameter used there: updated_at is the inserted row's.
+SELECT usage_archive.add_source('citus_fleet', 'starlink', base_url => 'https://starlink.com/api');
+SELECT inserted FROM usage_archive.archive_payload('citus_fleet', starlink_payload(1, 2, prefix => 'CIF-'));
+SELECT inserted FROM usage_archive.archive_payload('citus_fleet', starlink_payload(1, 3, prefix => 'CIF-'));
+SELECT b.updated_at = now() AS updated_now, b.first_run_id < b.last_run_id AS updated_by_the_second_run
+FROM usage_archive.billing_cycles b JOIN usage_archive.service_lines l USING (service_line_id) WHERE l.source = 'citus_fleet';
+CREATE TRIGGER refuse BEFORE UPDATE ON usage_archive.billing_cycles FOR EACH ROW EXECUTE FUNCTION public.citus_test_refuse();
+SAVEPOINT before_refusal;
+SELECT inserted FROM usage_archive.archive_payload('citus_fleet', starlink_payload(1, 4, prefix => 'CIF-'));
+ROLLBACK TO SAVEPOINT before_refusal;
+DROP TRIGGER refuse ON usage_archive.billing_cycles;
 ROLLBACK;
 SELECT count(*) AS citus_left FROM pg_extension WHERE extname = 'citus';
