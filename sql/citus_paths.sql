@@ -38,5 +38,21 @@ SAVEPOINT before_refusal;
 SELECT inserted FROM usage_archive.archive_payload('citus_fleet', starlink_payload(1, 4, prefix => 'CIF-'));
 ROLLBACK TO SAVEPOINT before_refusal;
 DROP TRIGGER refuse ON usage_archive.billing_cycles;
+
+-- An archive run talks to each worker over one connection: Citus refused an ATTACH PARTITION
+-- (or a new service line) after a multi-shard statement of the same transaction.
+CREATE TEMP TABLE seen_modes (tab text, mode text);
+CREATE FUNCTION public.citus_test_note_mode() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    INSERT INTO seen_modes VALUES (TG_TABLE_NAME, current_setting('citus.multi_shard_modify_mode', true));
+    RETURN NULL;
+END $$;
+CREATE TRIGGER note_mode AFTER INSERT OR UPDATE ON usage_archive.daily_usage_history
+    FOR EACH STATEMENT EXECUTE FUNCTION public.citus_test_note_mode();
+SELECT updated FROM usage_archive.archive_payload('citus_story', simple_payload(2, 2, '2025-10-01', bump => 3, prefix => 'CIT-'));
+SELECT inserted FROM usage_archive.archive_payload('citus_story', simple_payload(1, 1, '2025-11-01', prefix => 'CIT-'));
+SELECT DISTINCT tab, mode FROM seen_modes;
+SELECT write_method FROM usage_archive.archive_runs ORDER BY run_id DESC LIMIT 1;
+DROP TRIGGER note_mode ON usage_archive.daily_usage_history;
 ROLLBACK;
 SELECT count(*) AS citus_left FROM pg_extension WHERE extname = 'citus';
