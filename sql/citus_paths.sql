@@ -126,6 +126,9 @@ SELECT count(*) AS calls FROM citus_calls;
 SAVEPOINT before_drop;
 SELECT usage_archive_private.prepare_drop_on_citus();
 SELECT count(*) AS default_partition_attached FROM pg_inherits WHERE inhrelid = 'usage_archive.daily_usage_history_default'::regclass;
+-- history_partitioning locked first, as the background worker's premake takes it before the history.
+SELECT bool_or(mode = 'AccessExclusiveLock') AS partitioning_locked FROM pg_locks
+WHERE relation = 'usage_archive_private.history_partitioning'::regclass AND pid = pg_backend_pid() AND granted;
 SELECT regexp_replace(call, '_p[0-9]{8}', '_pYYYYMMDD') AS call, mode, count(*), min(n) < (SELECT max(n) FROM citus_calls WHERE call LIKE '%daily_usage_history)') AS before_history
 FROM citus_calls GROUP BY 1, 2 ORDER BY 1;
 ROLLBACK TO SAVEPOINT before_drop;

@@ -138,6 +138,10 @@ BEGIN
         RETURN;
     END IF;
     PERFORM pg_catalog.set_config('citus.multi_shard_modify_mode', 'sequential', true);
+    -- The background worker's premake reads history_partitioning, then creates partitions LIKE
+    -- the history: the same order here, or a round making partitions meanwhile deadlocks with
+    -- this drop.
+    LOCK TABLE usage_archive_private.history_partitioning IN ACCESS EXCLUSIVE MODE;
     IF EXISTS (SELECT FROM pg_inherits
                WHERE inhrelid = 'usage_archive.daily_usage_history_default'::regclass
                  AND inhparent = 'usage_archive.daily_usage_history'::regclass) THEN
