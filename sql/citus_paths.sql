@@ -58,9 +58,10 @@ SELECT write_method FROM usage_archive.archive_runs ORDER BY run_id DESC LIMIT 1
 DROP TRIGGER note_mode ON usage_archive.daily_usage_history;
 
 -- partition_history, drop_history_before and the partitions runs and the background worker make
--- attach or detach partitions over one connection per worker too.
+-- attach or detach partitions over one connection per worker too; grant_role grants on the
+-- reference table after the distributed ones.
 SELECT oid::regprocedure, proconfig FROM pg_proc
-WHERE proname IN ('partition_history', 'drop_history_before', 'ensure_history_partitions', 'premake_history_partitions')
+WHERE proname IN ('partition_history', 'drop_history_before', 'ensure_history_partitions', 'premake_history_partitions', 'grant_role')
 ORDER BY oid::regprocedure::text;
 
 -- distribute(): stand-ins for Citus's catalog and functions, with the rules that refused 0.8.0's

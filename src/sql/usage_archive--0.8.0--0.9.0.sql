@@ -115,6 +115,11 @@ ALTER FUNCTION usage_archive.partition_history(interval, integer) SET citus.mult
 ALTER FUNCTION usage_archive.drop_history_before(date) SET citus.multi_shard_modify_mode = 'sequential';
 ALTER FUNCTION usage_archive_private.ensure_history_partitions(date[]) SET citus.multi_shard_modify_mode = 'sequential';
 ALTER FUNCTION usage_archive_private.premake_history_partitions() SET citus.multi_shard_modify_mode = 'sequential';
+-- grant_role() after distribute() failed the same way: "cannot execute DDL on table
+-- service_lines because there was a parallel DDL access to distributed table
+-- daily_usage_history_p..." (its GRANT on the partitioned history reaches every partition's
+-- shards in parallel, then it grants on the reference table).
+ALTER FUNCTION usage_archive.grant_role(regrole, text) SET citus.multi_shard_modify_mode = 'sequential';
 
 -- DROP EXTENSION usage_archive on a distributed install failed ("relation
 -- daily_usage_history_default is not distributed", from a worker), and once past that it left
