@@ -64,6 +64,15 @@ SELECT * FROM usage_archive.archive_records('usage_by_day', NULL, '{line,day}');
 \echo :LAST_ERROR_SQLSTATE
 SELECT * FROM usage_archive.archive_records('usage_by_day', '[]', '{line,day}', -1);
 \echo :LAST_ERROR_SQLSTATE
+-- A generated column, in the records or as a key.
+CREATE TABLE with_generated (line text PRIMARY KEY, gb numeric, mb numeric GENERATED ALWAYS AS (gb * 1000) STORED);
+SELECT * FROM usage_archive.archive_records('with_generated', '[{"line": "A", "gb": 1, "mb": 5}]', '{line}');
+\echo :LAST_ERROR_SQLSTATE
+SELECT * FROM usage_archive.archive_records('with_generated', '[{"line": "A", "gb": 1}]', '{mb}');
+\echo :LAST_ERROR_SQLSTATE
+SELECT inserted FROM usage_archive.archive_records('with_generated', '[{"line": "A", "gb": 1}]', '{line}');
+SELECT * FROM with_generated;
+DROP TABLE with_generated;
 -- Keys no unique index or guard covers.
 CREATE TABLE loose (line text, day date, gb numeric);
 SELECT * FROM usage_archive.archive_records('loose', recs('A', '2025-10-01', '1'), '{line,day}');
