@@ -131,6 +131,21 @@ INSERT INTO notes (line, day, gb, note) VALUES ('L', NULL, 1, 'x'), ('L', NULL, 
 SELECT count(*) AS null_day_rows FROM notes WHERE day IS NULL;
 SELECT table_name, key_index, inserted, converted_to_update, suppressed FROM usage_archive.protected_tables ORDER BY 1;
 
+-- The documented limit: with a unique index NULLS NOT DISTINCT, rows with a NULL key still
+-- pass the guard as they come. The first is inserted; the index, not the guard, refuses a
+-- second (23505). Keys without a NULL are the guard's as ever (the index serves them).
+CREATE TABLE nnd (line text, day date, gb numeric, UNIQUE NULLS NOT DISTINCT (line, day));
+SELECT usage_archive.protect('nnd', '{line,day}');
+INSERT INTO nnd VALUES ('L', NULL, 1);
+INSERT INTO nnd VALUES ('L', NULL, 1);
+\echo :LAST_ERROR_SQLSTATE
+INSERT INTO nnd VALUES ('L', '2025-10-01', 1), ('L', '2025-10-01', 2);
+SELECT line, day, gb FROM nnd ORDER BY day NULLS FIRST;
+SELECT key_index, inserted, converted_to_update, suppressed FROM usage_archive.protected_tables
+WHERE table_name = 'nnd'::regclass;
+SELECT usage_archive.unprotect('nnd');
+DROP TABLE nnd;
+
 -- A partitioned table: the guard runs on every partition and looks keys up across them.
 CREATE TABLE usage_by_month (line text, day date, gb numeric) PARTITION BY RANGE (day);
 CREATE TABLE usage_by_month_10 PARTITION OF usage_by_month FOR VALUES FROM ('2025-10-01') TO ('2025-11-01');
