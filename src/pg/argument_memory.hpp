@@ -8,14 +8,14 @@
 
 #include "pg_prelude.hpp"
 
+#include "core/non_copyable.hpp"
+
 namespace usage_archive::pg {
 
-class ArgumentMemory {
+class ArgumentMemory : core::NonCopyable {
   public:
     ArgumentMemory();
     ~ArgumentMemory();
-    ArgumentMemory(const ArgumentMemory &) = delete;
-    ArgumentMemory &operator=(const ArgumentMemory &) = delete;
 
     // Back to the caller's context, and the arguments' memory freed.
     void end();
