@@ -1,4 +1,6 @@
 // SPI through the error bridge: statements with typed parameters, and reading results.
+// Unlike SPI itself, which makes its procedure's memory context current after every
+// statement, these leave the caller's memory context current (ArgumentMemory relies on it).
 #pragma once
 
 #include "error_bridge.hpp"
