@@ -18,22 +18,10 @@ import statistics
 import tempfile
 import time
 
-import psycopg2
+from bench_db import connect as _connect, first_row as _exec
 
 NEW_DAY = "2025-06-01"
 TARGET_RATIO = 1.3
-
-
-def _connect(dbname):
-    conn = psycopg2.connect(dbname=dbname)
-    conn.autocommit = True
-    return conn
-
-
-def _exec(conn, sql, args=None):
-    with conn.cursor() as cur:
-        cur.execute(sql, args)
-        return cur.fetchone() if cur.description else None
 
 
 def _payload(lines):
