@@ -25,24 +25,12 @@ import statistics
 import tempfile
 import time
 
-import psycopg2
+from bench_db import connect as _connect, first_row as _exec
 
 NEW_DAY = "2025-08-31"  # a Sunday, the last day of a month and of a week: see the docstring
 # Layout -> the period given to partition_history() (None: the table as installed).
 LAYOUTS = {"one table": None, "monthly partitions": "1 month", "weekly partitions": "7 days"}
 TARGET_RATIO = 1.3
-
-
-def _connect(dbname):
-    conn = psycopg2.connect(dbname=dbname)
-    conn.autocommit = True
-    return conn
-
-
-def _exec(conn, sql, args=None):
-    with conn.cursor() as cur:
-        cur.execute(sql, args)
-        return cur.fetchone() if cur.description else None
 
 
 def _payload(lines):

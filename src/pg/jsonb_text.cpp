@@ -45,6 +45,13 @@ void render_value(StringInfo out, JsonbValue &v) {
     }
 }
 
+// Before a member or an element: ", " unless it is the container's first.
+void separate(StringInfo out, bool &first) {
+    if (!first)
+        appendBinaryStringInfo(out, ", ", 2);
+    first = false;
+}
+
 // One level of a container, its nested containers as values (skipNested): the separators are
 // JsonbToCString's (", " between members and elements, ": " after a key), and a raw scalar's
 // pseudo-array has no brackets.
@@ -74,16 +81,12 @@ void render_container(StringInfo out, JsonbContainer *container) {
             appendStringInfoChar(out, '}');
             break;
         case WJB_KEY:
-            if (!first)
-                appendBinaryStringInfo(out, ", ", 2);
-            first = false;
+            separate(out, first);
             render_string(out, v);
             appendBinaryStringInfo(out, ": ", 2);
             break;
         case WJB_ELEM:
-            if (!first)
-                appendBinaryStringInfo(out, ", ", 2);
-            first = false;
+            separate(out, first);
             render_value(out, v);
             break;
         case WJB_VALUE:
