@@ -66,19 +66,18 @@ void render_container(StringInfo out, JsonbContainer *container) {
         CHECK_FOR_INTERRUPTS();
         switch (token) {
         case WJB_BEGIN_ARRAY:
-            raw_scalar = v.val.array.rawScalar;
-            if (!raw_scalar)
-                appendStringInfoChar(out, '[');
-            break;
-        case WJB_BEGIN_OBJECT:
-            appendStringInfoChar(out, '{');
-            break;
         case WJB_END_ARRAY:
-            if (!raw_scalar)
-                appendStringInfoChar(out, ']');
-            break;
+        case WJB_BEGIN_OBJECT:
         case WJB_END_OBJECT:
-            appendStringInfoChar(out, '}');
+            // Only this level's own brackets come here (skipNested), and only an array can be
+            // a raw scalar's pseudo-array.
+            if (token == WJB_BEGIN_ARRAY)
+                raw_scalar = v.val.array.rawScalar;
+            if (!raw_scalar)
+                appendStringInfoChar(out, token == WJB_BEGIN_ARRAY   ? '['
+                                          : token == WJB_END_ARRAY   ? ']'
+                                          : token == WJB_BEGIN_OBJECT ? '{'
+                                                                      : '}');
             break;
         case WJB_KEY:
             separate(out, first);
