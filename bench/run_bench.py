@@ -54,6 +54,7 @@ import urllib.request
 from dataclasses import dataclass, field
 
 import history_bench  # bench/history_bench.py: the history-size case (issue 14)
+from bench_db import connect, run, scalar
 
 import psycopg2
 import psycopg2.extras
@@ -142,23 +143,6 @@ class Result:
         rates = [s.parse_mbs if s.parse_mbs is not None else s.payload_bytes / 1e6 / (s.parse_ms / 1000)
                  for s in self.samples if s.parse_mbs is not None or (s.parse_ms and s.payload_bytes)]
         return statistics.median(rates) if rates else None
-
-
-def connect(dbname):
-    conn = psycopg2.connect(dbname=dbname)
-    conn.autocommit = True
-    return conn
-
-
-def scalar(conn, sql, args=None):
-    with conn.cursor() as cur:
-        cur.execute(sql, args)
-        return cur.fetchone()[0]
-
-
-def run(conn, sql, args=None):
-    with conn.cursor() as cur:
-        cur.execute(sql, args)
 
 
 def recreate_database(db):

@@ -64,6 +64,15 @@ SELECT * FROM usage_archive.archive_records('usage_by_day', NULL, '{line,day}');
 \echo :LAST_ERROR_SQLSTATE
 SELECT * FROM usage_archive.archive_records('usage_by_day', '[]', '{line,day}', -1);
 \echo :LAST_ERROR_SQLSTATE
+-- A generated column, in the records or as a key.
+CREATE TABLE with_generated (line text PRIMARY KEY, gb numeric, mb numeric GENERATED ALWAYS AS (gb * 1000) STORED);
+SELECT * FROM usage_archive.archive_records('with_generated', '[{"line": "A", "gb": 1, "mb": 5}]', '{line}');
+\echo :LAST_ERROR_SQLSTATE
+SELECT * FROM usage_archive.archive_records('with_generated', '[{"line": "A", "gb": 1}]', '{mb}');
+\echo :LAST_ERROR_SQLSTATE
+SELECT inserted FROM usage_archive.archive_records('with_generated', '[{"line": "A", "gb": 1}]', '{line}');
+SELECT * FROM with_generated;
+DROP TABLE with_generated;
 -- Keys no unique index or guard covers.
 CREATE TABLE loose (line text, day date, gb numeric);
 SELECT * FROM usage_archive.archive_records('loose', recs('A', '2025-10-01', '1'), '{line,day}');
@@ -104,6 +113,36 @@ SELECT * FROM usage_archive.archive_records('usage_by_day', recs('Z', '2025-10-0
 RESET ROLE;
 DROP OWNED BY regress_records;
 DROP ROLE regress_records;
+
+-- 40001 after four rounds. A trigger plays another session that keeps writing the same key
+-- between the call's rounds: each insert of the call finds the key inserted meanwhile (with
+-- another value), each update finds the row deleted meanwhile. Round 1 inserts, 2 updates,
+-- 3 inserts, 4 updates, and the call gives up with nothing written. Sequences are not rolled
+-- back: they count the statements of the failed call (a fifth round, or a third, changes them).
+CREATE TABLE contended (line text, day date, gb numeric, PRIMARY KEY (line, day));
+CREATE SEQUENCE contended_inserts;
+CREATE SEQUENCE contended_updates;
+CREATE FUNCTION contend() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF pg_trigger_depth() = 1 AND TG_OP = 'INSERT' THEN
+        PERFORM nextval('public.contended_inserts');
+        INSERT INTO public.contended VALUES (NEW.line, NEW.day, NEW.gb + 1);
+    ELSIF pg_trigger_depth() = 1 THEN
+        PERFORM nextval('public.contended_updates');
+        DELETE FROM public.contended WHERE line = OLD.line AND day = OLD.day;
+    ELSE
+        RETURN NEW; -- its own writes
+    END IF;
+    RETURN NULL;
+END $$;
+CREATE TRIGGER contend BEFORE INSERT OR UPDATE ON contended FOR EACH ROW EXECUTE FUNCTION contend();
+SELECT * FROM usage_archive.archive_records('contended', recs('R', '2025-10-01', '5'), '{line,day}');
+\echo :LAST_ERROR_SQLSTATE
+SELECT (SELECT last_value FROM contended_inserts) AS inserts, (SELECT last_value FROM contended_updates) AS updates,
+       (SELECT count(*) FROM contended) AS rows_written;
+DROP TABLE contended;
+DROP FUNCTION contend();
+DROP SEQUENCE contended_inserts, contended_updates;
 
 DROP TABLE usage_by_day, victim, "x""; DROP TABLE victim; --", loose;
 DROP FUNCTION recs(text[]);

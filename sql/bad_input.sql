@@ -69,6 +69,15 @@ SELECT usage_archive.add_source('x', 'simple', options => '[]');
 \echo :LAST_ERROR_SQLSTATE
 SELECT usage_archive.add_source('x', 'simple', options => '{"register_new_service_lines": "yes"}');
 \echo :LAST_ERROR_SQLSTATE
+-- page_limit: 1..250 service lines a page.
+SELECT usage_archive.add_source('x', 'starlink', options => '{"page_limit": 0}');
+\echo :LAST_ERROR_SQLSTATE
+SELECT usage_archive.add_source('x', 'starlink', options => '{"page_limit": 251}');
+\echo :LAST_ERROR_SQLSTATE
+SELECT usage_archive.add_source('x', 'starlink', options => '{"page_limit": 250}');
+SELECT usage_archive.add_source('x', 'starlink', options => '{"page_limit": 1}');
+SELECT options FROM usage_archive.sources WHERE name = 'x';
+DELETE FROM usage_archive.sources WHERE name = 'x';
 SELECT usage_archive.add_source('', 'simple');
 \echo :LAST_ERROR_SQLSTATE
 SELECT count(*) FROM usage_archive.sources WHERE name = 'x';

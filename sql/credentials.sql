@@ -84,11 +84,16 @@ GRANT USAGE ON SCHEMA usage_archive TO regress_cred_admin;
 GRANT EXECUTE ON FUNCTION usage_archive.set_client_secret_file(text, text) TO regress_cred_admin;
 SET ROLE regress_cred_admin;
 SELECT usage_archive.set_client_secret_file('cred', '/etc/hostname');
+\echo :LAST_ERROR_SQLSTATE
 RESET ROLE;
 SELECT usage_archive.set_client_secret_file('cred', '/nonexistent/usage_archive.secret');
+\echo :LAST_ERROR_SQLSTATE
 SELECT usage_archive.set_client_secret_file('cred', 'relative.secret');
+\echo :LAST_ERROR_SQLSTATE
 SELECT usage_archive.set_client_secret_file('no such source', '/etc/hostname');
+\echo :LAST_ERROR_SQLSTATE
 SELECT usage_archive.set_client_secret_file('cred', NULL);
+\echo :LAST_ERROR_SQLSTATE
 SELECT cred_secret('cred');
 REVOKE ALL ON SCHEMA usage_archive FROM regress_cred_admin;
 REVOKE ALL ON FUNCTION usage_archive.set_client_secret_file(text, text) FROM regress_cred_admin;

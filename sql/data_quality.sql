@@ -173,6 +173,18 @@ SELECT usage_archive.schedule_quality_check('0 4 * * *', 'bogus');
 \echo :LAST_ERROR_SQLSTATE
 SELECT usage_archive.schedule_archive('nonesuch', '0 3 * * *');
 \echo :LAST_ERROR_SQLSTATE
+-- The job names, which need no pg_cron: pg_cron keeps 63 bytes of a name, so a name that
+-- would be longer ends in the md5 of the source instead (bytes, not characters: e is 2).
+SELECT usage_archive.cron_job_name('fleet'), usage_archive.cron_job_name(NULL, 'quality_check');
+SELECT job, length(source) AS source_chars, octet_length(source) AS source_bytes, octet_length(name) AS name_bytes,
+       name = prefix || md5(source) AS ends_in_md5, name = prefix || source AS names_source
+FROM (VALUES ('archive', 'usage_archive archive '), ('quality_check', 'usage_archive quality check ')) j(job, prefix)
+CROSS JOIN LATERAL (VALUES (repeat('x', 63 - octet_length(prefix))), (repeat('x', 64 - octet_length(prefix))),
+                           (repeat('x', 62 - octet_length(prefix)) || 'é')) s(source)
+CROSS JOIN LATERAL usage_archive.cron_job_name(source, job) name
+ORDER BY 1, 2, 3;
+SELECT usage_archive.cron_job_name('fleet', 'nonesuch');
+\echo :LAST_ERROR_SQLSTATE
 
 SELECT usage_archive.unprotect('dq_legacy');
 DROP TABLE dq_legacy;

@@ -131,6 +131,21 @@ INSERT INTO notes (line, day, gb, note) VALUES ('L', NULL, 1, 'x'), ('L', NULL, 
 SELECT count(*) AS null_day_rows FROM notes WHERE day IS NULL;
 SELECT table_name, key_index, inserted, converted_to_update, suppressed FROM usage_archive.protected_tables ORDER BY 1;
 
+-- The documented limit: with a unique index NULLS NOT DISTINCT, rows with a NULL key still
+-- pass the guard as they come. The first is inserted; the index, not the guard, refuses a
+-- second (23505). Keys without a NULL are the guard's as ever (the index serves them).
+CREATE TABLE nnd (line text, day date, gb numeric, UNIQUE NULLS NOT DISTINCT (line, day));
+SELECT usage_archive.protect('nnd', '{line,day}');
+INSERT INTO nnd VALUES ('L', NULL, 1);
+INSERT INTO nnd VALUES ('L', NULL, 1);
+\echo :LAST_ERROR_SQLSTATE
+INSERT INTO nnd VALUES ('L', '2025-10-01', 1), ('L', '2025-10-01', 2);
+SELECT line, day, gb FROM nnd ORDER BY day NULLS FIRST;
+SELECT key_index, inserted, converted_to_update, suppressed FROM usage_archive.protected_tables
+WHERE table_name = 'nnd'::regclass;
+SELECT usage_archive.unprotect('nnd');
+DROP TABLE nnd;
+
 -- A partitioned table: the guard runs on every partition and looks keys up across them.
 CREATE TABLE usage_by_month (line text, day date, gb numeric) PARTITION BY RANGE (day);
 CREATE TABLE usage_by_month_10 PARTITION OF usage_by_month FOR VALUES FROM ('2025-10-01') TO ('2025-11-01');
@@ -224,6 +239,20 @@ SELECT usage_archive.protect('story_report', '{client_name}');
 \echo :LAST_ERROR_SQLSTATE
 SELECT usage_archive.protect(NULL, '{a}');
 \echo :LAST_ERROR_SQLSTATE
+-- A generated column is neither a key nor compared; compare's default leaves out what the
+-- table fills itself (identity, computed default) but keeps a constant default's column.
+CREATE TABLE shapes (k int, a int, g int GENERATED ALWAYS AS (a * 2) STORED, i int GENERATED ALWAYS AS IDENTITY,
+                     z int DEFAULT 0, at timestamptz DEFAULT now(), p point);
+SELECT usage_archive.protect('shapes', '{k,g}');
+\echo :LAST_ERROR_SQLSTATE
+SELECT usage_archive.protect('shapes', '{k}', compare => '{a,g}');
+\echo :LAST_ERROR_SQLSTATE
+-- A key type without an equality operator.
+SELECT usage_archive.protect('shapes', '{k,p}');
+\echo :LAST_ERROR_SQLSTATE
+SELECT usage_archive.protect('shapes', '{k}');
+SELECT compare FROM usage_archive.protected_tables WHERE table_name = 'shapes'::regclass;
+SELECT usage_archive.unprotect('shapes');
 SELECT * FROM usage_archive.dedupe('story_usage', '{usage_date}', keep => 'largest');
 \echo :LAST_ERROR_SQLSTATE
 SELECT * FROM usage_archive.dedupe('notes', '{line}');
@@ -243,6 +272,11 @@ CREATE TABLE misuse (a int);
 CREATE TRIGGER misuse AFTER INSERT ON misuse FOR EACH ROW EXECUTE FUNCTION usage_archive.enforce_unique();
 INSERT INTO misuse VALUES (1);
 \echo :LAST_ERROR_SQLSTATE
+-- Attached by hand as it should be, but to a table protect() did not register.
+DROP TRIGGER misuse ON misuse;
+CREATE TRIGGER misuse BEFORE INSERT ON misuse FOR EACH ROW EXECUTE FUNCTION usage_archive.enforce_unique();
+INSERT INTO misuse VALUES (1);
+\echo :LAST_ERROR_SQLSTATE
 
 -- dedupe ordered by a column, then adding the unique constraint.
 SELECT * FROM usage_archive.dedupe('notes', '{line,day}', order_by => 'gb DESC', dry_run => false, add_constraint => true);
@@ -257,6 +291,6 @@ SELECT key_index FROM usage_archive.protected_tables WHERE table_name = 'usage_b
 
 SELECT usage_archive.unprotect('story_usage');
 SELECT usage_archive.unprotect('usage_by_month');
-DROP TABLE story_usage, story_service_lines, notes, usage_by_month, misuse CASCADE;
+DROP TABLE story_usage, story_service_lines, notes, usage_by_month, misuse, shapes CASCADE;
 DROP FUNCTION naive_loader(jsonb), october(numeric);
 DELETE FROM usage_archive.removed_duplicates;

@@ -10,6 +10,7 @@
 #pragma once
 
 #include "payload_builder.hpp"
+#include "non_copyable.hpp"
 #include "payload_parser.hpp"
 #include "record_validation.hpp"
 
@@ -20,12 +21,10 @@
 
 namespace usage_archive::core {
 
-class FastStarlinkParser {
+class FastStarlinkParser : NonCopyable {
   public:
     FastStarlinkParser();
     ~FastStarlinkParser();
-    FastStarlinkParser(const FastStarlinkParser &) = delete;
-    FastStarlinkParser &operator=(const FastStarlinkParser &) = delete;
 
     // Adds the body to `builder` exactly as parse_starlink_body() would, sets `page` and
     // returns true; or returns false and leaves `builder` as it was, for parse_starlink_body()

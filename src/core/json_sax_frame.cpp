@@ -4,6 +4,7 @@
 #include "text_excerpt.hpp"
 
 #include <iterator>
+#include <utility>
 
 namespace usage_archive::core {
 
@@ -92,21 +93,16 @@ std::string shorten_last_read(const std::string &detail) {
            detail.substr(close);
 }
 
+// How a shape error names each type ("expected an array, found a string").
+constexpr std::pair<JsonType, const char *> kTypeNames[] = {
+    {JsonType::null, "null"},     {JsonType::boolean, "a boolean"}, {JsonType::number, "a number"},
+    {JsonType::string, "a string"}, {JsonType::object, "an object"}, {JsonType::array, "an array"},
+};
+
 const char *json_type_name(JsonType type) {
-    switch (type) {
-    case JsonType::null:
-        return "null";
-    case JsonType::boolean:
-        return "a boolean";
-    case JsonType::number:
-        return "a number";
-    case JsonType::string:
-        return "a string";
-    case JsonType::object:
-        return "an object";
-    case JsonType::array:
-        return "an array";
-    }
+    for (const auto &[listed, name] : kTypeNames)
+        if (listed == type)
+            return name;
     return "a value";
 }
 

@@ -1,6 +1,7 @@
 // The fast parser's copy of a body with simdjson's padding after it (fast_starlink_parser.cpp).
 #pragma once
 
+#include "non_copyable.hpp"
 #include "payload_parser.hpp"
 
 #include <cstddef>
@@ -12,11 +13,9 @@ namespace usage_archive::core {
 // is mapped with transparent huge pages asked for: each fresh 4 kB page costs a page fault,
 // and copying the 122 MB benchmark payload into fresh 4 kB pages took 90-105 ms, into huge
 // pages 30-45 ms (into pages already mapped, 13 ms).
-class PaddedCopy {
+class PaddedCopy : NonCopyable {
   public:
     PaddedCopy() = default;
-    PaddedCopy(const PaddedCopy &) = delete;
-    PaddedCopy &operator=(const PaddedCopy &) = delete;
     ~PaddedCopy() { release(); }
 
     // The body followed by kPayloadPadding zero bytes, or nullptr without the memory for it.

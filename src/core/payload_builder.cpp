@@ -61,11 +61,11 @@ void PayloadBuilder::expect_bytes(std::size_t body_bytes) {
         records.reserve(std::max(wanted, 2 * records.capacity()));
 }
 
-void PayloadBuilder::begin_group() {
-    group_first_record_ = payload_.records.size();
-    group_first_reason_ = payload_.rejection_reasons.size();
-    group_first_cycle_ = payload_.cycles.size();
+PayloadBuilder::ListEnds PayloadBuilder::list_ends() const {
+    return {payload_.records.size(), payload_.cycles.size(), payload_.rejection_reasons.size()};
 }
+
+void PayloadBuilder::begin_group() { group_start_ = list_ends(); }
 
 void PayloadBuilder::begin_cycle() { cycle_first_record_ = payload_.records.size(); }
 
@@ -125,8 +125,7 @@ void PayloadBuilder::take_chunk(ParsedChunk &into) {
 }
 
 void PayloadBuilder::begin_attempt() {
-    attempt_ = Attempt{payload_.lines.size(), payload_.records.size(), payload_.cycles.size(),
-                       payload_.rejection_reasons.size(), payload_.rejected, next_ordinal_, next_cycle_ordinal_, {}};
+    attempt_ = Attempt{payload_.lines.size(), list_ends(), payload_.rejected, next_ordinal_, next_cycle_ordinal_, {}};
 }
 
 void PayloadBuilder::undo_attempt() {
@@ -139,9 +138,9 @@ void PayloadBuilder::undo_attempt() {
     for (std::size_t i = a.lines; i < payload_.lines.size(); ++i)
         line_index_.erase(payload_.lines[i].number);
     payload_.lines.resize(a.lines);
-    payload_.records.resize(a.records);
-    payload_.cycles.resize(a.cycles);
-    payload_.rejection_reasons.resize(a.reasons);
+    payload_.records.resize(a.lists.records);
+    payload_.cycles.resize(a.lists.cycles);
+    payload_.rejection_reasons.resize(a.lists.reasons);
     payload_.rejected = a.rejected;
     next_ordinal_ = a.next_ordinal;
     next_cycle_ordinal_ = a.next_cycle_ordinal;
@@ -161,12 +160,12 @@ void PayloadBuilder::add_rejection(std::string_view date_text, const std::string
 }
 
 void PayloadBuilder::end_group(std::uint32_t line) {
-    for (std::size_t i = group_first_record_; i < payload_.records.size(); ++i)
+    for (std::size_t i = group_start_.records; i < payload_.records.size(); ++i)
         payload_.records[i].line = line;
-    for (std::size_t i = group_first_cycle_; i < payload_.cycles.size(); ++i)
+    for (std::size_t i = group_start_.cycles; i < payload_.cycles.size(); ++i)
         payload_.cycles[i].line = line;
     const std::string number = text_excerpt(payload_.lines[line].number, 64);
-    for (std::size_t i = group_first_reason_; i < payload_.rejection_reasons.size(); ++i)
+    for (std::size_t i = group_start_.reasons; i < payload_.rejection_reasons.size(); ++i)
         payload_.rejection_reasons[i] = number + ", " + payload_.rejection_reasons[i];
     if (group_end_ && !attempt_)
         group_end_();

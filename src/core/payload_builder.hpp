@@ -94,8 +94,15 @@ class PayloadBuilder {
     void undo_attempt();
 
   private:
+    // How long the lists a group adds to were at one moment: where the current group's
+    // entries begin (end_group binds them to its line), and what an attempt cuts back to.
+    struct ListEnds {
+        std::size_t records = 0, cycles = 0, reasons = 0;
+    };
+    ListEnds list_ends() const;
     struct Attempt {
-        std::size_t lines, records, cycles, reasons;
+        std::size_t lines;
+        ListEnds lists;
         std::uint64_t rejected;
         std::uint32_t next_ordinal, next_cycle_ordinal;
         std::vector<std::pair<std::uint32_t, ServiceLineInfo>> changed_lines; // as they were, oldest first
@@ -103,9 +110,7 @@ class PayloadBuilder {
     std::optional<Attempt> attempt_;
     ParsedPayload payload_;
     std::unordered_map<std::string, std::uint32_t> line_index_;
-    std::size_t group_first_record_ = 0;
-    std::size_t group_first_reason_ = 0;
-    std::size_t group_first_cycle_ = 0;
+    ListEnds group_start_;
     std::size_t cycle_first_record_ = 0;
     std::uint32_t next_cycle_ordinal_ = 0;
     std::uint32_t next_ordinal_ = 0;

@@ -17,6 +17,39 @@ namespace {
 
 enum class Ctx { root, envelope, errors, error_item, content, results, result, plan, cycles, cycle, days, day };
 
+// The members whose value is a container the parser reads: the only container they may hold,
+// the frame it opens, and what a shape error says was expected. Each may be null instead
+// (content only with isValid false, see finish()); a value of another type is a shape error,
+// whether it is a container or a scalar.
+struct ContainerMember {
+    Ctx parent;
+    const char *name;
+    JsonType type;
+    Ctx opens;
+    const char *expected;
+};
+constexpr ContainerMember kContainerMembers[] = {
+    {Ctx::envelope, "content", JsonType::object, Ctx::content, "an object"},
+    {Ctx::envelope, "errors", JsonType::array, Ctx::errors, "an array"},
+    {Ctx::content, "results", JsonType::array, Ctx::results, "an array of service lines"},
+    {Ctx::result, "servicePlan", JsonType::object, Ctx::plan, "an object or null"},
+    {Ctx::result, "billingCycles", JsonType::array, Ctx::cycles, "an array of billing cycles or null"},
+    {Ctx::cycle, "dailyDataUsage", JsonType::array, Ctx::days, "an array of days or null"},
+};
+
+// The members the parser reads as scalars that cannot hold a container: what a container
+// there says was expected (a wrong scalar is judged where the member is read).
+struct ScalarMember {
+    Ctx parent;
+    const char *name;
+    const char *expected;
+};
+constexpr ScalarMember kScalarMembers[] = {
+    {Ctx::envelope, "isValid", "true or false"},
+    {Ctx::result, "serviceLineNumber", "a string"},
+    {Ctx::result, "accountNumber", "a string or null"},
+};
+
 class StarlinkHandler : public PayloadSaxHandler<StarlinkHandler, Ctx> {
   public:
     StarlinkHandler(std::size_t text_size, const ValidationLimits &limits, PayloadBuilder &builder)
@@ -53,44 +86,24 @@ class StarlinkHandler : public PayloadSaxHandler<StarlinkHandler, Ctx> {
     }
 
     bool container(JsonType type) {
-        const bool is_array = type == JsonType::array;
+        if (const ContainerMember *m = find_member(kContainerMembers)) {
+            if (type != m->type)
+                frames_.fail_shape(m->expected, type);
+            return push(m->opens, m->type == JsonType::array);
+        }
+        if (const ScalarMember *m = find_member(kScalarMembers))
+            frames_.fail_shape(m->expected, type);
         switch (ctx()) {
-        case Ctx::envelope:
-            if (member() == "content")
-                return expect_push(type, JsonType::object, Ctx::content, "an object");
-            if (member() == "errors")
-                return expect_push(type, JsonType::array, Ctx::errors, "an array");
-            if (member() == "isValid")
-                frames_.fail_shape("true or false", type);
-            break;
         case Ctx::errors:
-            if (!is_array)
+            if (type != JsonType::array)
                 return push(Ctx::error_item, false);
-            break;
-        case Ctx::content:
-            if (member() == "results")
-                return expect_push(type, JsonType::array, Ctx::results, "an array of service lines");
             break;
         case Ctx::results:
             begin_result();
             return push(Ctx::result, false);
-        case Ctx::result:
-            if (member() == "servicePlan")
-                return expect_push(type, JsonType::object, Ctx::plan, "an object or null");
-            if (member() == "billingCycles")
-                return expect_push(type, JsonType::array, Ctx::cycles, "an array of billing cycles or null");
-            if (member() == "serviceLineNumber")
-                frames_.fail_shape("a string", type);
-            if (member() == "accountNumber")
-                frames_.fail_shape("a string or null", type);
-            break;
         case Ctx::cycles:
             begin_cycle();
             return push(Ctx::cycle, false);
-        case Ctx::cycle:
-            if (member() == "dailyDataUsage")
-                return expect_push(type, JsonType::array, Ctx::days, "an array of days or null");
-            break;
         case Ctx::days:
             day_.reset();
             return push(Ctx::day, false);
@@ -102,26 +115,31 @@ class StarlinkHandler : public PayloadSaxHandler<StarlinkHandler, Ctx> {
                 day_.date.state = RawDate::State::other;
             break;
         case Ctx::root:
+        case Ctx::envelope:
         case Ctx::error_item:
+        case Ctx::content:
+        case Ctx::result:
         case Ctx::plan:
+        case Ctx::cycle:
             break;
         }
         return false; // not read: skipped
     }
 
     bool scalar(JsonType type) {
+        if (const ContainerMember *m = find_member(kContainerMembers)) {
+            if (type != JsonType::null)
+                frames_.fail_shape(m->expected, type);
+            if (m->opens == Ctx::content)
+                content_null_ = true; // acceptable only with isValid false, see finish()
+            return true;
+        }
         switch (ctx()) {
         case Ctx::envelope:
             if (member() == "isValid") {
                 if (type != JsonType::boolean)
                     frames_.fail_shape("true or false", type);
                 is_valid_ = bool_;
-            } else if (member() == "content") {
-                if (type != JsonType::null)
-                    frames_.fail_shape("an object", type);
-                content_null_ = true; // acceptable only with isValid false, see finish()
-            } else if (member() == "errors" && type != JsonType::null) {
-                frames_.fail_shape("an array", type);
             }
             break;
         case Ctx::errors:
@@ -147,8 +165,6 @@ class StarlinkHandler : public PayloadSaxHandler<StarlinkHandler, Ctx> {
                 opted_into_overage_ = bool_;
             break;
         case Ctx::cycle:
-            if (member() == "dailyDataUsage" && type != JsonType::null)
-                frames_.fail_shape("an array of days or null", type);
             cycle_scalar(type);
             break;
         case Ctx::day:
@@ -163,9 +179,15 @@ class StarlinkHandler : public PayloadSaxHandler<StarlinkHandler, Ctx> {
         return true;
     }
 
+    // The entry of `table` for the current member, or nullptr.
+    template <typename Member, std::size_t N> const Member *find_member(const Member (&table)[N]) const {
+        for (const Member &m : table)
+            if (m.parent == ctx() && member() == m.name)
+                return &m;
+        return nullptr;
+    }
+
     void content_scalar(JsonType type) {
-        if (member() == "results" && type != JsonType::null)
-            frames_.fail_shape("an array of service lines", type);
         // Paging facts are advisory: a wrong type leaves them unknown, the pager copes.
         if (member() == "isLastPage" && type == JsonType::boolean)
             page_.is_last_page = bool_;
@@ -196,10 +218,6 @@ class StarlinkHandler : public PayloadSaxHandler<StarlinkHandler, Ctx> {
         } else if (member() == "lastUpdated") {
             // Advisory, like the paging facts: a value that is not a date leaves it unknown.
             last_updated_day_ = type == JsonType::string ? parse_usage_date(*string_).day : std::nullopt;
-        } else if (member() == "servicePlan" && type != JsonType::null) {
-            frames_.fail_shape("an object or null", type);
-        } else if (member() == "billingCycles" && type != JsonType::null) {
-            frames_.fail_shape("an array of billing cycles or null", type);
         }
     }
 
@@ -319,12 +337,6 @@ class StarlinkHandler : public PayloadSaxHandler<StarlinkHandler, Ctx> {
     bool push(Ctx ctx, bool is_array) {
         frames_.push(ctx, is_array);
         return true;
-    }
-
-    bool expect_push(JsonType found, JsonType wanted, Ctx ctx, const char *expected) {
-        if (found != wanted)
-            frames_.fail_shape(expected, found);
-        return push(ctx, wanted == JsonType::array);
     }
 
     const ValidationLimits &limits_;

@@ -6,6 +6,8 @@
 #include "transport.hpp"
 #include "url_policy.hpp"
 
+#include "core/non_copyable.hpp"
+
 #include <cstdint>
 #include <string>
 
@@ -26,12 +28,10 @@ struct CurlOptions {
     HostPolicy hosts;                              // checked before every connection
 };
 
-class CurlTransport : public HttpTransport {
+class CurlTransport : public HttpTransport, core::NonCopyable {
   public:
     CurlTransport(CurlOptions options, RunEnvironment &env);
     ~CurlTransport() override;
-    CurlTransport(const CurlTransport &) = delete;
-    CurlTransport &operator=(const CurlTransport &) = delete;
 
     void perform(const std::vector<HttpRequest> &requests, int max_parallel, const ResponseHandler &on_response) override;
 

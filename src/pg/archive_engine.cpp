@@ -11,6 +11,7 @@
 #include "settings.hpp"
 #include "source_config.hpp"
 
+#include "core/non_copyable.hpp"
 #include "core/payload_error.hpp"
 #include "core/payload_parser.hpp"
 
@@ -63,7 +64,7 @@ void produce_and_write(const SourceConfig &source, const PayloadProducer &produc
 // machinery with the COPY in progress. Such a call is refused before it writes anything (its
 // own run-log row included: writing it could fire the very trigger that called it), as
 // PostgreSQL refuses to drop a table "being used by active queries in this session".
-class ExclusiveRun {
+class ExclusiveRun : core::NonCopyable {
   public:
     ExclusiveRun(const std::string &source, const char *entry_point) {
         if (active_)
@@ -76,8 +77,6 @@ class ExclusiveRun {
         active_source_ = source;
     }
     ~ExclusiveRun() { active_ = false; } // however the run ends: the error bridge unwinds every run
-    ExclusiveRun(const ExclusiveRun &) = delete;
-    ExclusiveRun &operator=(const ExclusiveRun &) = delete;
 
   private:
     static inline bool active_ = false;

@@ -17,6 +17,11 @@ ArgumentMemory::~ArgumentMemory() {
         MemoryContextSwitchTo(caller_); // a plain assignment; the context goes with the caller's
 }
 
+void ArgumentMemory::reset() {
+    MemoryContext arguments = arguments_;
+    pg_call([arguments]() noexcept { MemoryContextReset(arguments); });
+}
+
 void ArgumentMemory::end() {
     MemoryContextSwitchTo(caller_);
     ended_ = true;

@@ -6,6 +6,7 @@
 // which source waits for ("usage_archive fleet: waiting for the API"), for ps and top.
 #pragma once
 
+#include "core/non_copyable.hpp"
 #include "http/transport.hpp"
 
 #include <random>
@@ -13,12 +14,10 @@
 
 namespace usage_archive::pg {
 
-class BackendEnvironment : public http::RunEnvironment {
+class BackendEnvironment : public http::RunEnvironment, core::NonCopyable {
   public:
     explicit BackendEnvironment(const std::string &source);
     ~BackendEnvironment() override; // restores the process title
-    BackendEnvironment(const BackendEnvironment &) = delete;
-    BackendEnvironment &operator=(const BackendEnvironment &) = delete;
 
     bool should_abort() override;
     void sleep_ms(std::int64_t ms) override;

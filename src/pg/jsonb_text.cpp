@@ -45,6 +45,13 @@ void render_value(StringInfo out, JsonbValue &v) {
     }
 }
 
+// Before a member or an element: ", " unless it is the container's first.
+void separate(StringInfo out, bool &first) {
+    if (!first)
+        appendBinaryStringInfo(out, ", ", 2);
+    first = false;
+}
+
 // One level of a container, its nested containers as values (skipNested): the separators are
 // JsonbToCString's (", " between members and elements, ": " after a key), and a raw scalar's
 // pseudo-array has no brackets.
@@ -59,31 +66,26 @@ void render_container(StringInfo out, JsonbContainer *container) {
         CHECK_FOR_INTERRUPTS();
         switch (token) {
         case WJB_BEGIN_ARRAY:
-            raw_scalar = v.val.array.rawScalar;
-            if (!raw_scalar)
-                appendStringInfoChar(out, '[');
-            break;
-        case WJB_BEGIN_OBJECT:
-            appendStringInfoChar(out, '{');
-            break;
         case WJB_END_ARRAY:
-            if (!raw_scalar)
-                appendStringInfoChar(out, ']');
-            break;
+        case WJB_BEGIN_OBJECT:
         case WJB_END_OBJECT:
-            appendStringInfoChar(out, '}');
+            // Only this level's own brackets come here (skipNested), and only an array can be
+            // a raw scalar's pseudo-array.
+            if (token == WJB_BEGIN_ARRAY)
+                raw_scalar = v.val.array.rawScalar;
+            if (!raw_scalar)
+                appendStringInfoChar(out, token == WJB_BEGIN_ARRAY   ? '['
+                                          : token == WJB_END_ARRAY   ? ']'
+                                          : token == WJB_BEGIN_OBJECT ? '{'
+                                                                      : '}');
             break;
         case WJB_KEY:
-            if (!first)
-                appendBinaryStringInfo(out, ", ", 2);
-            first = false;
+            separate(out, first);
             render_string(out, v);
             appendBinaryStringInfo(out, ": ", 2);
             break;
         case WJB_ELEM:
-            if (!first)
-                appendBinaryStringInfo(out, ", ", 2);
-            first = false;
+            separate(out, first);
             render_value(out, v);
             break;
         case WJB_VALUE:

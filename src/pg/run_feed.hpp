@@ -8,17 +8,16 @@
 #include "chunk_writer.hpp"
 #include "run_phases.hpp"
 
+#include "core/non_copyable.hpp"
 #include "core/payload_parser.hpp"
 
 #include <string_view>
 
 namespace usage_archive::pg {
 
-class RunFeed {
+class RunFeed : core::NonCopyable {
   public:
     RunFeed(core::PayloadParser &parser, ChunkWriter &writer, RunPhases &timer);
-    RunFeed(const RunFeed &) = delete;
-    RunFeed &operator=(const RunFeed &) = delete;
 
     // Parses one body (PayloadError on bad input) and writes the chunks it completes: between
     // its service lines as the reference parser reads them, or (the fast parser adds a body

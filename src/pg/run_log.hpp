@@ -3,6 +3,8 @@
 
 #include "spi_support.hpp"
 
+#include "core/non_copyable.hpp"
+
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -47,14 +49,12 @@ std::vector<SpiArg> run_counter_args(const RunCounters &counters);
 //
 // The rows are written with the table owner's rights: archiving needs no privilege on
 // archive_runs, so no archiving role can write or rewrite run rows.
-class RunLog {
+class RunLog : core::NonCopyable {
   public:
     // A new run_id, and the 'running' row (or the worker's promise of it). `source` is what
     // the caller passed, even when no such source exists.
     RunLog(const std::string &source, const char *entry_point);
     ~RunLog(); // a run neither succeeded nor failed (never in practice) is failed internally
-    RunLog(const RunLog &) = delete;
-    RunLog &operator=(const RunLog &) = delete;
 
     std::int64_t run_id() const { return run_id_; }
     RunCounters counters; // filled as the run goes, so a failure reports what it reached

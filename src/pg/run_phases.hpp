@@ -7,16 +7,16 @@
 
 #include "phase_timer.hpp"
 
+#include "core/non_copyable.hpp"
+
 #include <string>
 
 namespace usage_archive::pg {
 
-class RunPhases {
+class RunPhases : core::NonCopyable {
   public:
     explicit RunPhases(const std::string &source);
     ~RunPhases(); // the statement's own title again, however the run ends
-    RunPhases(const RunPhases &) = delete;
-    RunPhases &operator=(const RunPhases &) = delete;
 
     // Ends the current phase and starts `name` (one of the timer's names: parse, collapse,
     // lines, batch, diff, insert, update, cycles).

@@ -1,5 +1,6 @@
 #include "service_line_registry.hpp"
 
+#include "argument_memory.hpp"
 #include "sql_arrays.hpp"
 
 #include <cmath>
@@ -110,9 +111,7 @@ void register_lines(const SourceConfig &source, const std::vector<core::ServiceL
         ids[index.at(spi_text(row, 2))] = spi_int64(row, 1);
 }
 
-} // namespace
-
-std::vector<std::int64_t> resolve_service_lines(const SourceConfig &source, const std::vector<core::ServiceLineInfo> &lines) {
+std::vector<std::int64_t> find_or_register(const SourceConfig &source, const std::vector<core::ServiceLineInfo> &lines) {
     std::vector<std::int64_t> ids(lines.size(), 0);
     if (lines.empty())
         return ids;
@@ -138,6 +137,17 @@ std::vector<std::int64_t> resolve_service_lines(const SourceConfig &source, cons
             raced.push_back(i);
     if (!raced.empty())
         find_existing(source, lines, raced, ids, nullptr);
+    return ids;
+}
+
+} // namespace
+
+std::vector<std::int64_t> resolve_service_lines(const SourceConfig &source, const std::vector<core::ServiceLineInfo> &lines) {
+    // Runs once per chunk: the statements' arrays of line numbers and metadata are freed
+    // before the next chunk.
+    ArgumentMemory arguments;
+    std::vector<std::int64_t> ids = find_or_register(source, lines);
+    arguments.end();
     return ids;
 }
 

@@ -7,6 +7,8 @@
 
 #include "pg_prelude.hpp"
 
+#include "core/non_copyable.hpp"
+
 #include <initializer_list>
 
 extern "C" {
@@ -20,14 +22,12 @@ struct SettingValue {
     const char *value;
 };
 
-class SettingScope {
+class SettingScope : core::NonCopyable {
   public:
     // `context` is the privilege the change is made with (PGC_SUSET for a superuser-only
     // setting the extension itself needs changed).
     explicit SettingScope(std::initializer_list<SettingValue> values, GucContext context = PGC_USERSET);
     ~SettingScope();
-    SettingScope(const SettingScope &) = delete;
-    SettingScope &operator=(const SettingScope &) = delete;
 
     // Pops now (raises PgError if that fails); the destructor then does nothing.
     void end();

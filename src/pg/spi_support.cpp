@@ -1,5 +1,7 @@
 #include "spi_support.hpp"
 
+#include <utility>
+
 extern "C" {
 #include "utils/snapmgr.h"
 }
@@ -18,6 +20,19 @@ void spi_finish() {
 }
 
 namespace {
+
+// SPI makes its procedure's memory context current after every statement, fetch and
+// prepare (_SPI_end_call); these wrappers put the caller's back, as pg_call does after an
+// error. So a context a caller chose for a stretch of statements (ArgumentMemory) stays
+// current across them: what it builds after a statement lands there, not in the procedure's
+// context until the call returns.
+template <typename Fn> auto spi_call(Fn &&fn) {
+    const MemoryContext caller = CurrentMemoryContext;
+    const auto result = pg_call(std::forward<Fn>(fn));
+    MemoryContextSwitchTo(caller);
+    return result;
+}
+
 struct SpiParams {
     std::vector<Oid> types;
     std::vector<Datum> values;
@@ -42,9 +57,9 @@ Portal spi_open_cursor(const char *sql, const std::vector<SpiArg> &args, CursorS
     char *nl = p.nulls.data();
     if (snapshot == CursorSnapshot::statement)
         // read_only false: a fresh snapshot that sees what this run and committed runs wrote.
-        return pg_call([=]() noexcept { return SPI_cursor_open_with_args(nullptr, sql, n, t, v, nl, false, 0); });
+        return spi_call([=]() noexcept { return SPI_cursor_open_with_args(nullptr, sql, n, t, v, nl, false, 0); });
     // read_only true: the portal keeps the active snapshot, here the latest one.
-    return pg_call([=]() noexcept {
+    return spi_call([=]() noexcept {
         CommandCounterIncrement();
         PushActiveSnapshot(GetLatestSnapshot());
         Portal portal = SPI_cursor_open_with_args(nullptr, sql, n, t, v, nl, true, 0);
@@ -54,7 +69,7 @@ Portal spi_open_cursor(const char *sql, const std::vector<SpiArg> &args, CursorS
 }
 
 std::uint64_t spi_fetch(Portal portal, long rows) {
-    return pg_call([=]() noexcept {
+    return spi_call([=]() noexcept {
         SPI_cursor_fetch(portal, true, rows);
         return SPI_processed;
     });
@@ -96,7 +111,7 @@ SPIPlanPtr spi_saved_plan(const std::string &sql, const std::vector<Oid> &types)
     const char *text = sql.c_str();
     const int n = static_cast<int>(types.size());
     Oid *argtypes = const_cast<Oid *>(types.data());
-    return pg_call([text, n, argtypes]() noexcept {
+    return spi_call([text, n, argtypes]() noexcept {
         SPIPlanPtr p = SPI_prepare(text, n, argtypes);
         if (!p)
             elog(ERROR, "usage_archive: could not prepare %s: %s", text, SPI_result_code_string(SPI_result));
@@ -111,7 +126,7 @@ void spi_free_saved_plan(SPIPlanPtr plan) {
 }
 
 std::uint64_t spi_execute_saved(SPIPlanPtr plan, Datum *values, const char *nulls, int expected) {
-    return pg_call([plan, values, nulls, expected]() noexcept {
+    return spi_call([plan, values, nulls, expected]() noexcept {
         const int rc = SPI_execute_plan(plan, values, nulls, false, 0);
         if (rc != expected)
             elog(ERROR, "usage_archive: a prepared statement failed (%s)", SPI_result_code_string(rc));
@@ -143,7 +158,7 @@ std::vector<std::string> spi_text_array(std::uint64_t row, int column) {
 }
 
 std::uint64_t spi_query_saved_latest(SPIPlanPtr plan, Datum *values, const char *nulls) {
-    return pg_call([plan, values, nulls]() noexcept {
+    return spi_call([plan, values, nulls]() noexcept {
         CommandCounterIncrement();
         const int rc = SPI_execute_snapshot(plan, values, nulls, GetLatestSnapshot(), InvalidSnapshot, false, false, 0);
         if (rc != SPI_OK_SELECT)
@@ -158,7 +173,7 @@ std::uint64_t spi_execute(const char *sql, const std::vector<SpiArg> &args) {
     Oid *t = p.types.data();
     Datum *v = p.values.data();
     char *nl = p.nulls.data();
-    return pg_call([=]() noexcept {
+    return spi_call([=]() noexcept {
         int rc = SPI_execute_with_args(sql, n, t, v, nl, false, 0);
         if (rc < 0)
             elog(ERROR, "usage_archive: SPI failed (%s) for: %s", SPI_result_code_string(rc), sql);

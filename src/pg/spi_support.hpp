@@ -1,8 +1,12 @@
 // SPI through the error bridge: statements with typed parameters, and reading results.
+// Unlike SPI itself, which makes its procedure's memory context current after every
+// statement, these leave the caller's memory context current (ArgumentMemory relies on it).
 #pragma once
 
 #include "error_bridge.hpp"
 #include "setting_scope.hpp"
+
+#include "core/non_copyable.hpp"
 
 #include <string>
 #include <vector>
@@ -117,12 +121,10 @@ template <typename Fn> void with_tid_lookups(Fn fn) {
 // the loop early. A rollback that ended the (sub)transaction has already dropped the portal
 // with it; the cursor is then looked up by name and left alone if it is gone, never closed
 // through a dangling pointer.
-class SpiCursor {
+class SpiCursor : core::NonCopyable {
   public:
     SpiCursor(const char *sql, const std::vector<SpiArg> &args, CursorSnapshot snapshot);
     ~SpiCursor();
-    SpiCursor(const SpiCursor &) = delete;
-    SpiCursor &operator=(const SpiCursor &) = delete;
 
     std::uint64_t fetch(long rows) { return spi_fetch(portal_, rows); }
     void close();

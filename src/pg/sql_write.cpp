@@ -1,5 +1,6 @@
 #include "sql_write.hpp"
 
+#include "argument_memory.hpp"
 #include "citus_node.hpp"
 #include "owner_rights.hpp"
 #include "shard_order.hpp"
@@ -104,13 +105,12 @@ std::uint64_t run_chunk(const char *sql, const char *locate_sql, core::RowAddres
 void run_chunks_planned(const char *sql, const char *locate_sql, core::RowAddress by, const WriteBatch &batch,
                         const std::vector<std::size_t> &which, std::int64_t run_id, bool audited, std::uint64_t *written,
                         std::vector<std::size_t> &missed) {
-    MemoryContext chunk_context = pg_call([]() noexcept {
-        return AllocSetContextCreate(CurrentMemoryContext, "usage_archive write chunk", ALLOCSET_DEFAULT_SIZES);
-    });
+    // Each chunk's arrays: its keys and values, the rows the locating statement found, the
+    // audit's columns.
+    ArgumentMemory arguments;
     for (std::size_t from = 0; from < which.size(); from += kChunkRows) {
         check_for_interrupts();
         const std::size_t to = std::min(which.size(), from + kChunkRows);
-        MemoryContext caller = MemoryContextSwitchTo(chunk_context);
         const std::uint64_t rows = run_chunk(sql, locate_sql, by, chunk_args(batch, which, from, to), run_id);
         std::unordered_set<ItemKey, ItemKeyHash> done;
         done.reserve(rows);
@@ -122,8 +122,7 @@ void run_chunks_planned(const char *sql, const char *locate_sql, core::RowAddres
         spi_free_result();
         if (!corrections.empty())
             record_corrections(run_id, corrections);
-        MemoryContextSwitchTo(caller);
-        MemoryContextReset(chunk_context);
+        arguments.reset();
         *written += rows;
         for (std::size_t k = from; k < to; ++k) {
             const WriteItem &item = batch.items[which[k]];
@@ -131,7 +130,7 @@ void run_chunks_planned(const char *sql, const char *locate_sql, core::RowAddres
                 missed.push_back(which[k]);
         }
     }
-    pg_call([chunk_context]() noexcept { MemoryContextDelete(chunk_context); });
+    arguments.end();
 }
 
 // Runs `sql` over `which` a chunk at a time (after `locate_sql`, see run_chunk); the

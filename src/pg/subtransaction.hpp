@@ -10,14 +10,14 @@
 
 #include "pg_prelude.hpp"
 
+#include "core/non_copyable.hpp"
+
 namespace usage_archive::pg {
 
-class InternalSubtransaction {
+class InternalSubtransaction : core::NonCopyable {
   public:
     InternalSubtransaction();
     ~InternalSubtransaction();
-    InternalSubtransaction(const InternalSubtransaction &) = delete;
-    InternalSubtransaction &operator=(const InternalSubtransaction &) = delete;
 
     void commit();   // raises PgError if the release fails (the subtransaction is then rolled back)
     void rollback(); // raises PgError if the rollback fails

@@ -56,11 +56,12 @@ close($fh);
 $node->safe_psql('postgres', q{SELECT usage_archive.archive_usage('fleet')});
 is($node->safe_psql('postgres', $runs), '2', 'and the restored one works again');
 
-# A file that has gone away fails the run with the file's name, not its content.
+# A file that has gone away fails the run with 58P01 and the file's name, not its content.
 rename($secret_file, "$secret_file.moved") or die;
-($ret, $stdout, $stderr) = $node->psql('postgres', q{SELECT usage_archive.archive_usage('fleet')});
-like($stderr, qr/client secret file ".*fleet\.secret" cannot be used: No such file or directory/,
-    'a missing secret file is a clear error');
+($ret, $stdout, $stderr) = $node->psql('postgres', q{SELECT usage_archive.archive_usage('fleet')},
+    extra_params => [ '-v', 'VERBOSITY=verbose' ]);
+like($stderr, qr/ERROR:  58P01: .*client secret file ".*fleet\.secret" cannot be used: No such file or directory/,
+    'a missing secret file is a clear error, 58P01');
 rename("$secret_file.moved", $secret_file) or die;
 
 # A dump holds the path only.

@@ -57,6 +57,19 @@ like(WorkerNode::final_run($node, WorkerNode::last_run_id($node)), qr/^failed\|2
 $node->psql('postgres', q{SELECT usage_archive.archive_payload('nonesuch', '{}')});
 like(WorkerNode::final_run($node, WorkerNode::last_run_id($node)), qr/^failed\|42704\|42704: source "nonesuch" does not exist/,
     'an unknown source: failed');
+# A client secret file that has gone away by run time: failed with 58P01.
+my $secret_file = PostgreSQL::Test::Utils::tempdir() . '/filed.secret';
+PostgreSQL::Test::Utils::append_to_file($secret_file, "test-secret\n");
+$node->safe_psql('postgres', qq{
+    SELECT usage_archive.add_source('filed', 'starlink', base_url => 'http://127.0.0.1:$port/api',
+        token_url => 'http://127.0.0.1:$port/api/auth/connect/token', client_id => 'test-client');
+    SELECT usage_archive.set_client_secret_file('filed', '$secret_file');
+});
+unlink($secret_file) or die;
+$node->psql('postgres', q{SELECT usage_archive.archive_usage('filed')});
+like(WorkerNode::final_run($node, WorkerNode::last_run_id($node)),
+    qr/^failed\|58P01\|58P01: .*client secret file ".*filed\.secret" cannot be used: No such file/,
+    'a client secret file gone at run time: failed with 58P01');
 $mock->control(status_sequence => [422]);
 $node->psql('postgres', q{SELECT usage_archive.archive_usage('mock')});
 like(WorkerNode::final_run($node, WorkerNode::last_run_id($node)), qr/^failed\|38000\|.*HTTP 422 .*Failed to query data usage/,

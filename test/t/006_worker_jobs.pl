@@ -54,6 +54,31 @@ is($node->safe_psql('postgres', qq{
     FROM usage_archive.jobs j JOIN usage_archive.archive_runs r USING (run_id) WHERE j.job_id = $job}),
     '120 succeeded 120', 'a job for 120 previous cycles runs and asks for them');
 
+# What a statement fails with, its SQLSTATE first (VERBOSITY verbose).
+sub error_of {
+    my ($dbname, $sql) = @_;
+    my (undef, undef, $err) = $node->psql($dbname, $sql, extra_params => [ '-v', 'VERBOSITY=verbose' ]);
+    return $err;
+}
+# wait_for_job: an unknown job is 42704; a job queued in the calling transaction, still open,
+# is 55000 at once (the worker starts it only after the commit: a wait could only time out).
+like(error_of('postgres', q{SET ROLE etl; SELECT * FROM usage_archive.wait_for_job(999999)}),
+    qr/ERROR:  42704: async job 999999 does not exist/, 'wait_for_job of an unknown job: 42704');
+like(error_of('postgres', q{SET ROLE etl;
+BEGIN;
+SELECT usage_archive.archive_usage_async('mock') AS queued \gset
+SELECT * FROM usage_archive.wait_for_job(:queued, '2 seconds');
+ROLLBACK;}), qr/ERROR:  55000: async job \d+ was queued in this transaction/,
+    'wait_for_job of a job queued in the still-open transaction: 55000');
+# archive_usage_async in a database other than usage_archive.database: 55000, nothing queued.
+$node->safe_psql('postgres', 'CREATE DATABASE elsewhere');
+$node->safe_psql('elsewhere', q{CREATE EXTENSION usage_archive; SELECT usage_archive.add_source('s', 'simple', 'http://127.0.0.1:9/')});
+like(error_of('elsewhere', q{SELECT usage_archive.archive_usage_async('s')}),
+    qr/ERROR:  55000: async archive jobs run in database "postgres" \(usage_archive.database\), not in this one/,
+    'archive_usage_async in another database: 55000');
+is($node->safe_psql('elsewhere', 'SELECT count(*) FROM usage_archive.jobs'), '0', '... and nothing is queued there');
+$node->safe_psql('postgres', 'DROP DATABASE elsewhere');
+
 # A job fails like the call would: the role's privileges, the API's errors.
 $node->safe_psql('postgres', q{REVOKE SELECT ON usage_archive.sources FROM etl});
 ($job) = as_etl(q{SELECT usage_archive.archive_usage_async('mock')}) ;

@@ -58,6 +58,27 @@ $node->psql('archive', q{SELECT usage_archive.archive_payload('story', 'nope')})
 like(WorkerNode::final_run($node, WorkerNode::last_run_id($node, 'archive'), 'archive'), qr/^failed\|22P02/,
     'including failed runs');
 
+# The worker's settings (settings.sql shows the defaults of the others): run_log_slots,
+# defined only with the preload, read at server start; and each documented range enforced
+# where these settings are set, by ALTER SYSTEM (reset at once, so nothing is reloaded).
+is($node->safe_psql('postgres', q{SELECT boot_val || ' ' || context FROM pg_settings WHERE name = 'usage_archive.run_log_slots'}),
+    '64 postmaster', 'run_log_slots: 64 by default, server start only');
+sub alter_system {
+    my ($setting, $value) = @_;
+    my ($ret, $out, $err) = $node->psql('postgres', "ALTER SYSTEM SET usage_archive.$setting = '$value'");
+    $node->safe_psql('postgres', "ALTER SYSTEM RESET usage_archive.$setting");
+    return $ret == 0 ? 'accepted' : $err =~ /outside the valid range/ ? 'refused' : $err;
+}
+for my $range (
+    [ 'worker_naptime', '100 ms .. 1 h', [ '99ms', '100ms', '1h', '3600001ms' ], 'refused accepted accepted refused' ],
+    [ 'max_parallel_jobs', '0 holds the jobs', [ '-1', '0' ], 'refused accepted' ],
+    [ 'run_log_retention', '0 keeps forever', [ '-1', '0' ], 'refused accepted' ],
+    [ 'correction_log_retention', '0 keeps forever', [ '-1', '0' ], 'refused accepted' ],
+    [ 'sweep_interval', '0 turns it off', [ '-1', '0' ], 'refused accepted' ]) {
+    my ($setting, $doc, $values, $want) = @$range;
+    is(join(' ', map { alter_system($setting, $_) } @$values), $want, "$setting: $doc (@$values)");
+}
+
 # Retention: runs and finished jobs past usage_archive.run_log_retention go, in batches;
 # corrections are kept until usage_archive.correction_log_retention is set.
 $node->safe_psql('archive', q{

@@ -1,5 +1,6 @@
 # Cancel and kill (issue 12, item 3): pg_cancel_backend and statement_timeout during the HTTP
-# fetch, the parse of a large payload and the write end the call within a second with 57014;
+# fetch, the parse of a large payload and the write end the call with 57014 within 1.5 s of
+# the cancel ($bound: a second, and half a second for the test's own round trips);
 # nothing of the run is kept, the session goes on, the run is logged failed, and no connection
 # to the API or memory is left behind. pg_terminate_backend in each phase leaves the server up
 # and the run logged failed with 57P01.
