@@ -15,7 +15,7 @@ OBJS = $(PURE_SRCS:.cpp=.o) $(PG_SRCS:.cpp=.o)
 
 DATA = $(sort $(wildcard src/sql/usage_archive--*.sql))
 
-REGRESS = setup archive_simple archive_starlink counters bad_input zero_write write_paths privileges http_archive search_path nested_runs credentials grant_role legacy_guard archive_records suppressed_rows data_quality api_requests large_ids chunked_writes partitions without_worker settings
+REGRESS = setup archive_simple archive_starlink counters bad_input zero_write write_paths privileges http_archive search_path nested_runs credentials grant_role legacy_guard archive_records suppressed_rows data_quality api_requests large_ids chunked_writes partitions without_worker settings citus_paths
 REGRESS_OPTS = --load-extension=usage_archive --dbname=usage_archive_regress
 ISOLATION = concurrent_archive isolation_levels guard_concurrency dedupe_concurrency
 ISOLATION_OPTS = --inputdir=test/isolation --outputdir=test/isolation --load-extension=usage_archive

@@ -41,36 +41,50 @@ std::string history_insert_sql(bool skip_conflicts) {
     return sql + "RETURNING " + key;
 }
 
-std::string history_locate_sql() {
+std::string history_locate_sql(RowAddress by) {
     std::string selected, names;
     for (std::size_t i = 0; i < kHistoryValueCount; ++i) {
         selected += ", u." + value_alias(i);
         names += ", " + value_alias(i);
     }
-    return "SELECT u.id, u.d" + selected + ", r.tableoid, r.ctid, " + value_columns("r.") + " FROM unnest(" +
-           array_params(1, 1) + ") AS u(id, d" + names + ") CROSS JOIN LATERAL (SELECT a.tableoid, a.ctid, " +
-           value_columns("a.") + " FROM " + kHistoryTable + " a WHERE a." + kHistoryKeyColumns[0] + " = u.id AND a." +
-           kHistoryKeyColumns[1] + " = u.d OFFSET 0) r";
+    const std::string line = kHistoryKeyColumns[0], day = kHistoryKeyColumns[1];
+    const std::string keys = "unnest(" + array_params(1, 1) + ") AS u(id, d" + names + ")";
+    if (by == RowAddress::key)
+        return "SELECT u.id, u.d" + selected + ", " + value_columns("a.") + " FROM " + keys + " JOIN " +
+               kHistoryTable + " a ON a." + line + " = u.id AND a." + day + " = u.d WHERE a." + line +
+               " = ANY($1::int8[]) AND a." + day + " = ANY($2::date[])";
+    return "SELECT u.id, u.d" + selected + ", r.tableoid, r.ctid, " + value_columns("r.") + " FROM " + keys +
+           " CROSS JOIN LATERAL (SELECT a.tableoid, a.ctid, " + value_columns("a.") + " FROM " + kHistoryTable +
+           " a WHERE a." + line + " = u.id AND a." + day + " = u.d OFFSET 0) r";
 }
 
-std::string history_update_sql(bool audited) {
+std::string history_update_sql(bool audited, RowAddress by) {
     const std::size_t n = kHistoryValueCount;
-    std::string set, news, olds, new_params, old_params, returned;
+    // By key there is no tableoid and ctid between the new and the old values.
+    const std::size_t first_old = by == RowAddress::key ? 3 + n : 5 + n;
+    std::string set, news, olds, new_params, old_params, returned, unchanged_since;
     for (std::size_t i = 0; i < n; ++i) {
         const std::string name = kHistoryValueColumns[i].name;
         set += name + " = x." + value_alias(i) + ", ";
         news += ", " + value_alias(i);
         olds += ", old_" + value_alias(i);
         new_params += ", " + param(3 + i) + "::numeric[]";
-        old_params += ", " + param(5 + n + i) + "::numeric[]";
+        old_params += ", " + param(first_old + i) + "::numeric[]";
         returned += ", x.old_" + value_alias(i) + ", h." + name;
+        unchanged_since += " AND h." + name + " IS NOT DISTINCT FROM x.old_" + value_alias(i);
     }
-    return "UPDATE " + std::string(kHistoryTable) + " h SET " + set + (audited ? "updated_at = pg_catalog.now(), " : "") +
-           kHistoryRunColumn + " = " + param(5 + 2 * n) + " FROM unnest($1::int8[], $2::date[]" + new_params + ", " +
-           param(3 + n) + "::oid[], " + param(4 + n) + "::tid[]" + old_params + ") AS x(id, d" + news + ", rel, tid" +
-           olds + ") WHERE h.ctid = x.tid AND h.tableoid = x.rel AND h." + kHistoryKeyColumns[0] + " = x.id AND h." +
-           kHistoryKeyColumns[1] + " = x.d RETURNING h." + kHistoryKeyColumns[0] + ", h." + kHistoryKeyColumns[1] +
-           (audited ? returned : "");
+    const std::string line = kHistoryKeyColumns[0], day = kHistoryKeyColumns[1];
+    const std::string head = "UPDATE " + std::string(kHistoryTable) + " h SET " + set +
+                             (audited ? "updated_at = pg_catalog.now(), " : "") + kHistoryRunColumn + " = " +
+                             param(first_old + n) + " FROM unnest($1::int8[], $2::date[]" + new_params;
+    const std::string tail = " RETURNING h." + line + ", h." + day + (audited ? returned : "");
+    if (by == RowAddress::key)
+        return head + old_params + ") AS x(id, d" + news + olds + ") WHERE h." + line + " = x.id AND h." + day +
+               " = x.d AND h." + line + " = ANY($1::int8[]) AND h." + day + " = ANY($2::date[])" + unchanged_since +
+               tail;
+    return head + ", " + param(3 + n) + "::oid[], " + param(4 + n) + "::tid[]" + old_params + ") AS x(id, d" + news +
+           ", rel, tid" + olds + ") WHERE h.ctid = x.tid AND h.tableoid = x.rel AND h." + line + " = x.id AND h." + day +
+           " = x.d" + tail;
 }
 
 std::string corrections_insert_sql() {

@@ -7,6 +7,7 @@
 #include "memory_release.hpp"
 #include "run_feed.hpp"
 #include "run_phases.hpp"
+#include "setting_scope.hpp"
 #include "settings.hpp"
 #include "source_config.hpp"
 
@@ -85,6 +86,14 @@ class ExclusiveRun : core::NonCopyable {
 ArchiveResult run_archive(RunLog &log, const std::string &source_name, const PayloadProducer &produce) {
     // Locked before it is read: the run sees the source as the last run of it left it.
     refuse_on_citus_worker();
+    // Under Citus the run talks to each worker over one connection: a run that creates a
+    // history partition (ATTACH PARTITION) or registers service lines (a reference table) after
+    // a multi-shard statement of its own would otherwise be refused by Citus ("cannot modify
+    // table ... because there was a parallel operation on a distributed table in the
+    // transaction": the history has a foreign key to a reference table).
+    std::optional<SettingScope> citus_mode;
+    if (citus_installed())
+        citus_mode.emplace(std::initializer_list<SettingValue>{{"citus.multi_shard_modify_mode", "sequential"}});
     lock_source_for_archive(source_name);
     const SourceConfig source = load_source(source_name);
     const std::int64_t run_id = log.run_id();
@@ -94,6 +103,8 @@ ArchiveResult run_archive(RunLog &log, const std::string &source_name, const Pay
     ChunkWriter writer(source, run_id, counters, timer);
     produce_and_write(source, produce, counters, writer, timer);
     timer.stop();
+    if (citus_mode)
+        citus_mode->end();
 
     const std::uint64_t accounted = counters.inserted + counters.updated + counters.unchanged + counters.skipped +
                                     counters.rejected + counters.collapsed;

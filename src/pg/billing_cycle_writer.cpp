@@ -10,14 +10,14 @@
 
 extern "C" {
 #include "datatype/timestamp.h"
+#include "utils/timestamp.h"
 }
 
 namespace usage_archive::pg {
 namespace {
 
-// Today in UTC, as days since 2000-01-01: the API's days are UTC days.
-std::int32_t utc_today() {
-    const TimestampTz now = pg_call([]() noexcept { return GetCurrentTransactionStartTimestamp(); });
+// The UTC day of `now`, as days since 2000-01-01: the API's days are UTC days.
+std::int32_t utc_day(TimestampTz now) {
     return static_cast<std::int32_t>(now / USECS_PER_DAY - (now % USECS_PER_DAY < 0 ? 1 : 0));
 }
 
@@ -36,7 +36,8 @@ std::uint64_t write_billing_cycles(const std::vector<core::BillingCycle> &cycles
     std::vector<std::int64_t> reported_from, reported_to;
     std::vector<std::optional<core::MilliGb>> priority, standard, opt_in, non_billable;
     std::vector<std::optional<double>> limits;
-    const std::int32_t today = utc_today();
+    const TimestampTz transaction_start = pg_call([]() noexcept { return GetCurrentTransactionStartTimestamp(); });
+    const std::int32_t today = utc_day(transaction_start);
     for (const core::BillingCycle &c : cycles) {
         const std::int64_t line_id = line_ids[c.line];
         if (line_id == 0)
@@ -89,9 +90,9 @@ std::uint64_t write_billing_cycles(const std::vector<core::BillingCycle> &cycles
             "         CASE WHEN b.covered_through < b.cycle_end THEN i.usage_limit_gb ELSE b.usage_limit_gb END)) "
             "INSERT INTO usage_archive.billing_cycles AS b (service_line_id, cycle_start, cycle_end, covered_through, "
             "    reported_days, total_priority_gb, total_standard_gb, total_opt_in_priority_gb, total_non_billable_gb, "
-            "    usage_limit_gb, first_run_id, last_run_id) "
+            "    usage_limit_gb, first_run_id, last_run_id, updated_at) "
             "SELECT line_id, cycle_start, cycle_end, covered_through, reported_days, tp, ts, tio, tnb, usage_limit_gb, "
-            "       $11, $11 FROM changed "
+            "       $11, $11, $14 FROM changed "
             "ON CONFLICT (service_line_id, cycle_start) DO UPDATE SET cycle_end = EXCLUDED.cycle_end, "
             "    covered_through = EXCLUDED.covered_through, reported_days = EXCLUDED.reported_days, "
             "    total_priority_gb = EXCLUDED.total_priority_gb, total_standard_gb = EXCLUDED.total_standard_gb, "
@@ -101,11 +102,15 @@ std::uint64_t write_billing_cycles(const std::vector<core::BillingCycle> &cycles
             // complete does not rewrite it.
             "    usage_limit_gb = CASE WHEN b.covered_through < b.cycle_end THEN EXCLUDED.usage_limit_gb "
             "                          ELSE b.usage_limit_gb END, "
-            "    last_run_id = EXCLUDED.last_run_id, updated_at = pg_catalog.now()",
+            // The time is now()'s value, given as a parameter of the inserted row: Citus refuses
+            // any function that is not IMMUTABLE in the DO UPDATE SET of a distributed table's
+            // INSERT, and does not send the types of parameters used there to the workers.
+            "    last_run_id = EXCLUDED.last_run_id, updated_at = EXCLUDED.updated_at",
             {int8_array_arg(lines), date_array_arg(starts), date_array_arg(ends), date_array_arg(covered),
              int8_array_arg(reported_from), milli_array_arg(priority), milli_array_arg(standard),
              milli_array_arg(opt_in), milli_array_arg(non_billable), float8_array_arg(limits), int8_arg(run_id),
-             date_array_arg(reported_days), int8_array_arg(reported_to)});
+             date_array_arg(reported_days), int8_array_arg(reported_to),
+             SpiArg{TIMESTAMPTZOID, TimestampTzGetDatum(transaction_start)}});
     }); });
     arguments.end();
     return written;

@@ -69,3 +69,45 @@ TEST(HistorySql, LocateReturnsWhatTheUpdateTakes) {
               std::string::npos);
     EXPECT_NE(update.find("WHERE h.ctid = x.tid AND h.tableoid = x.rel"), std::string::npos);
 }
+
+// Under Citus (RowAddress::key): a distributed table's tableoid and ctid name a shard's row on a
+// worker, and Citus cannot plan a LATERAL subquery with OFFSET over a table function ("cannot
+// push down this subquery"). The rows are found by a join on the key and updated by the key and
+// the old values; both statements name the chunk's lines and days with = ANY, so that Citus
+// prunes them to the shards (and partitions) holding them.
+TEST(HistorySql, ByKeyNamesRowsByKeyAndOldValues) {
+    const std::string locate = history_locate_sql(RowAddress::key), update = history_update_sql(true, RowAddress::key),
+                      overwrite = history_update_sql(false, RowAddress::key);
+    for (const std::string &sql : {locate, update, overwrite}) {
+        EXPECT_EQ(occurrences(sql, "ctid"), 0u) << sql;
+        EXPECT_EQ(occurrences(sql, "tableoid"), 0u) << sql;
+        EXPECT_EQ(occurrences(sql, "OFFSET"), 0u) << sql;
+        EXPECT_EQ(occurrences(sql, "LATERAL"), 0u) << sql;
+        EXPECT_NE(sql.find("service_line_id = ANY($1::int8[]) AND "), std::string::npos) << sql;
+        EXPECT_NE(sql.find("usage_date = ANY($2::date[])"), std::string::npos) << sql;
+    }
+    for (std::size_t i = 0; i < kHistoryValueCount; ++i) {
+        const std::string name = kHistoryValueColumns[i].name, old = "x.old_v" + std::to_string(i + 1);
+        EXPECT_EQ(occurrences(locate, "a." + name), 1u) << name << ": its old value";
+        EXPECT_EQ(occurrences(update, "h." + name + " IS NOT DISTINCT FROM " + old), 1u) << name;
+        EXPECT_EQ(occurrences(overwrite, "h." + name + " IS NOT DISTINCT FROM " + old), 1u) << name;
+        EXPECT_EQ(occurrences(update, " " + name + " = x."), 1u) << name;
+        EXPECT_EQ(occurrences(update, ", h." + name), 1u) << name << " returned after its old value";
+    }
+    // The located columns are the key, the new values and the old values, so the update takes
+    // them as $1, $2, the new values and then the old ones, and the run id after them.
+    const std::size_t n = kHistoryValueCount;
+    EXPECT_NE(update.find("$" + std::to_string(3 + n) + "::numeric[]"), std::string::npos);
+    EXPECT_EQ(occurrences(update, "$" + std::to_string(3 + 2 * n) + "::"), 0u) << "no array after the old values";
+    EXPECT_NE(update.find("last_run_id = $" + std::to_string(3 + 2 * n) + " "), std::string::npos);
+    EXPECT_NE(overwrite.find("last_run_id = $" + std::to_string(3 + 2 * n) + " "), std::string::npos);
+    EXPECT_EQ(occurrences(overwrite, "updated_at"), 0u) << "an own row overwritten is not a correction";
+    EXPECT_EQ(occurrences(update, "updated_at = pg_catalog.now()"), 1u);
+}
+
+// The default is the address, unchanged (the path without Citus, and what the regression tests quote).
+TEST(HistorySql, ByAddressIsTheDefault) {
+    EXPECT_EQ(history_locate_sql(), history_locate_sql(RowAddress::address));
+    EXPECT_EQ(history_update_sql(true), history_update_sql(true, RowAddress::address));
+    EXPECT_EQ(history_update_sql(false), history_update_sql(false, RowAddress::address));
+}
