@@ -99,7 +99,9 @@ void RunLog::succeeded() {
     const std::string finished_at = "$" + std::to_string(args.size() + 1);
     args.push_back(SpiArg{TIMESTAMPTZOID, TimestampTzGetDatum(GetCurrentTimestamp())});
     // The row is the worker's 'running' row, or none (no worker, or it did not answer in
-    // time): one statement serves both, in the caller's transaction.
+    // time): one statement serves both, in the caller's transaction. The worker committed that
+    // row after a REPEATABLE READ or SERIALIZABLE caller took its snapshot, so the statement
+    // runs with the latest one (with the transaction's, every such run failed with 40001).
     const std::string sql =
         std::string("INSERT INTO usage_archive.archive_runs AS r (run_id, source, entry_point, invoked_by, status, "
                     "    finished_at, backend_pid, transaction_id, ") +
@@ -107,7 +109,7 @@ void RunLog::succeeded() {
         "pg_catalog.pg_backend_pid(), pg_catalog.pg_current_xact_id(), " + values + ") " +
         "ON CONFLICT (run_id) DO UPDATE SET status = 'succeeded', finished_at = EXCLUDED.finished_at, (" +
         kRunCounterColumns + ") = (" + values + ")";
-    with_owner_rights("usage_archive", "archive_runs", [&] { spi_execute(sql.c_str(), args); });
+    with_owner_rights("usage_archive", "archive_runs", [&] { spi_execute_latest(sql.c_str(), args); });
     if (slot_ >= 0)
         release_run_slot(slot_, run_id_);
     ended_ = true;

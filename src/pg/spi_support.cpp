@@ -167,18 +167,43 @@ std::uint64_t spi_query_saved_latest(SPIPlanPtr plan, Datum *values, const char 
     });
 }
 
-std::uint64_t spi_execute(const char *sql, const std::vector<SpiArg> &args) {
+namespace {
+
+// spi_execute's body; `latest` runs the statement with the latest snapshot (prepared, then
+// SPI_execute_snapshot) instead of the one SPI would take for it.
+std::uint64_t execute_statement(const char *sql, const std::vector<SpiArg> &args, bool latest) {
     SpiParams p(args);
     const int n = static_cast<int>(args.size());
     Oid *t = p.types.data();
     Datum *v = p.values.data();
     char *nl = p.nulls.data();
     return spi_call([=]() noexcept {
-        int rc = SPI_execute_with_args(sql, n, t, v, nl, false, 0);
+        int rc;
+        if (!latest) {
+            rc = SPI_execute_with_args(sql, n, t, v, nl, false, 0);
+        } else {
+            SPIPlanPtr plan = SPI_prepare(sql, n, t);
+            if (plan == nullptr)
+                elog(ERROR, "usage_archive: SPI_prepare failed (%s) for: %s", SPI_result_code_string(SPI_result), sql);
+            CommandCounterIncrement();
+            // fire_triggers true: AFTER triggers fire at the statement's end, as without `latest`.
+            rc = SPI_execute_snapshot(plan, v, nl, GetLatestSnapshot(), InvalidSnapshot, false, true, 0);
+            SPI_freeplan(plan);
+        }
         if (rc < 0)
             elog(ERROR, "usage_archive: SPI failed (%s) for: %s", SPI_result_code_string(rc), sql);
         return SPI_processed;
     });
+}
+
+} // namespace
+
+std::uint64_t spi_execute(const char *sql, const std::vector<SpiArg> &args) {
+    return execute_statement(sql, args, false);
+}
+
+std::uint64_t spi_execute_latest(const char *sql, const std::vector<SpiArg> &args) {
+    return execute_statement(sql, args, true);
 }
 
 Datum spi_datum(std::uint64_t row, int column, bool *is_null) {

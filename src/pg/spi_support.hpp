@@ -28,6 +28,12 @@ void spi_finish();
 // waited for another run of its source).
 std::uint64_t spi_execute(const char *sql, const std::vector<SpiArg> &args);
 
+// spi_execute with the latest snapshot also in REPEATABLE READ and SERIALIZABLE, where a
+// statement otherwise uses the transaction's: for a write of a row that another transaction
+// committed after that snapshot on this run's behalf (the worker's 'running' row of the run
+// log), which the transaction's snapshot would answer with 40001.
+std::uint64_t spi_execute_latest(const char *sql, const std::vector<SpiArg> &args);
+
 // Which snapshot a cursor reads with: the statement's (the transaction's in REPEATABLE READ
 // and SERIALIZABLE), or the latest one, which sees everything committed so far, as
 // PostgreSQL's own foreign-key checks read in those isolation levels.

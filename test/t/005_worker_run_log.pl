@@ -51,6 +51,15 @@ $mock->reset;
 # Succeeded, failed for a bad payload, for an unknown source, for the API: each has its row.
 $node->safe_psql('postgres', qq{SELECT usage_archive.archive_payload('story', $day)});
 is(WorkerNode::final_run($node, WorkerNode::last_run_id($node)), 'succeeded||', 'a successful call');
+# REPEATABLE READ and SERIALIZABLE: the worker commits the 'running' row after the caller's
+# transaction took its snapshot, and the run's own write of its row must still succeed (with the
+# transaction's snapshot it was 40001, every time).
+for my $level ('REPEATABLE READ', 'SERIALIZABLE') {
+    my ($rc, $stdout, $stderr) = $node->psql('postgres',
+        "BEGIN ISOLATION LEVEL $level; SELECT unchanged FROM usage_archive.archive_payload('story', $day); COMMIT;");
+    is($rc . ':' . $stdout, '0:1', "a run in $level succeeds") or diag($stderr);
+    is(WorkerNode::final_run($node, WorkerNode::last_run_id($node)), 'succeeded||', "its row says so ($level)");
+}
 $node->psql('postgres', q{SELECT usage_archive.archive_payload('story', 'not json')});
 like(WorkerNode::final_run($node, WorkerNode::last_run_id($node)), qr/^failed\|22P02\|22P02: source "story": invalid JSON/,
     'a bad payload: failed with its SQLSTATE and message');
