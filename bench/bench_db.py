@@ -26,3 +26,17 @@ def first_row(conn, sql, args=None):
 
 def scalar(conn, sql, args=None):
     return first_row(conn, sql, args)[0]
+
+
+def recreate_database(db):
+    """An empty database named `db` (dropped first if a stopped run left it)."""
+    admin = connect("postgres")
+    run(admin, f"DROP DATABASE IF EXISTS {db}")
+    run(admin, f"CREATE DATABASE {db}")
+    admin.close()
+
+
+def drop_database(db):
+    admin = connect("postgres")
+    run(admin, f"DROP DATABASE {db}")
+    admin.close()

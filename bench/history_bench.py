@@ -25,7 +25,7 @@ import statistics
 import tempfile
 import time
 
-from bench_db import connect, first_row
+from bench_db import connect, drop_database, first_row, recreate_database, run, scalar
 
 NEW_DAY = "2025-08-31"  # a Sunday, the last day of a month and of a week: see the docstring
 # Layout -> the period given to partition_history() (None: the table as installed).
@@ -41,14 +41,11 @@ def _payload(lines):
 
 def _load_history(dbname, lines, rows, layout):
     """A database with `lines` service lines and `rows` history rows on the days before NEW_DAY."""
-    admin = connect("postgres")
-    first_row(admin, f"DROP DATABASE IF EXISTS {dbname}")
-    first_row(admin, f"CREATE DATABASE {dbname}")
-    admin.close()
+    recreate_database(dbname)
     conn = connect(dbname)
-    first_row(conn, "CREATE EXTENSION usage_archive")
-    first_row(conn, "SELECT usage_archive.add_source('hist', 'simple')")
-    first_row(conn, """INSERT INTO usage_archive.service_lines (source, service_line_number, last_seen_at)
+    run(conn, "CREATE EXTENSION usage_archive")
+    run(conn, "SELECT usage_archive.add_source('hist', 'simple')")
+    run(conn, """INSERT INTO usage_archive.service_lines (source, service_line_number, last_seen_at)
                    SELECT 'hist', 'L-' || i, date_trunc('day', now()) FROM generate_series(1, %s) i""", (lines,))
     # Rows spread over the lines, one day per row going back from the day before NEW_DAY. Loaded
     # without the per-row foreign-key check (the lines exist): 50,000,000 RI lookups would be
@@ -59,19 +56,19 @@ def _load_history(dbname, lines, rows, layout):
         # Partitions first, for every month the load and the new day touch, so the rows are
         # routed into them as they are inserted (partition_history() on a full history would move
         # them: the same end state, slower to reach).
-        first_row(conn, "SELECT usage_archive.partition_history(%s, 3)", (period,))
-        first_row(conn, """SELECT usage_archive_private.ensure_history_partitions(
+        run(conn, "SELECT usage_archive.partition_history(%s, 3)", (period,))
+        run(conn, """SELECT usage_archive_private.ensure_history_partitions(
                            ARRAY(SELECT generate_series(date %s - %s, date %s, %s)::date) || date %s)""",
               (NEW_DAY, per_line, NEW_DAY, period, NEW_DAY))
-    first_row(conn, "SET session_replication_role = replica")
-    first_row(conn, """INSERT INTO usage_archive.daily_usage_history (service_line_id, usage_date, consumed_gb)
+    run(conn, "SET session_replication_role = replica")
+    run(conn, """INSERT INTO usage_archive.daily_usage_history (service_line_id, usage_date, consumed_gb)
                    SELECT l.service_line_id, date %s - 1 - d, (l.service_line_id %% 50) * 0.5
                    FROM usage_archive.service_lines l, generate_series(0, %s - 1) d
                    WHERE (l.service_line_id - 1) * %s + d < %s""", (NEW_DAY, per_line, per_line, rows))
-    first_row(conn, "RESET session_replication_role")
-    first_row(conn, "VACUUM ANALYZE usage_archive.service_lines")
-    first_row(conn, "VACUUM ANALYZE usage_archive.daily_usage_history")
-    held = first_row(conn, "SELECT count(*) FROM usage_archive.daily_usage_history")[0]
+    run(conn, "RESET session_replication_role")
+    run(conn, "VACUUM ANALYZE usage_archive.service_lines")
+    run(conn, "VACUUM ANALYZE usage_archive.daily_usage_history")
+    held = scalar(conn, "SELECT count(*) FROM usage_archive.daily_usage_history")
     conn.close()
     return held
 
@@ -80,13 +77,13 @@ def _timed_run(dbname, payload_path, expect):
     """(seconds, WAL bytes) of one run; WAL shows what a run's writes cost beyond its time."""
     conn = connect(dbname)
     if expect == 0:
-        first_row(conn, "CHECKPOINT")
-    wal_before = first_row(conn, "SELECT pg_current_wal_insert_lsn()")[0]
+        run(conn, "CHECKPOINT")
+    wal_before = scalar(conn, "SELECT pg_current_wal_insert_lsn()")
     started = time.perf_counter()
     counts = first_row(conn, "SELECT inserted, unchanged FROM usage_archive.archive_payload('hist', pg_read_file(%s))",
                    (payload_path,))
     seconds = time.perf_counter() - started
-    wal = first_row(conn, "SELECT pg_wal_lsn_diff(pg_current_wal_insert_lsn(), %s)", (wal_before,))[0]
+    wal = scalar(conn, "SELECT pg_wal_lsn_diff(pg_current_wal_insert_lsn(), %s)", (wal_before,))
     conn.close()
     if counts[expect] == 0:
         raise RuntimeError(f"history bench: the run in {dbname} did not do what it measures: {counts}")
@@ -95,8 +92,8 @@ def _timed_run(dbname, payload_path, expect):
 
 def _forget_new_day(dbname):
     conn = connect(dbname)
-    first_row(conn, "DELETE FROM usage_archive.daily_usage_history WHERE usage_date = %s", (NEW_DAY,))
-    first_row(conn, "VACUUM usage_archive.daily_usage_history")
+    run(conn, "DELETE FROM usage_archive.daily_usage_history WHERE usage_date = %s", (NEW_DAY,))
+    run(conn, "VACUUM usage_archive.daily_usage_history")
     conn.close()
 
 
@@ -120,9 +117,7 @@ def measure(histories, records, reps, work, layout):
         results[rows] = {"load": statistics.median(s for s, _ in loads),
                          "load_wal": statistics.median(w for _, w in loads),
                          "rerun": statistics.median(s for s, _ in reruns), "held": held}
-        admin = connect("postgres")
-        first_row(admin, f"DROP DATABASE {dbname}")
-        admin.close()
+        drop_database(dbname)
     return results
 
 

@@ -54,7 +54,7 @@ import urllib.request
 from dataclasses import dataclass, field
 
 import history_bench  # bench/history_bench.py: the history-size case (issue 14)
-from bench_db import connect, run, scalar
+from bench_db import connect, drop_database, recreate_database, run, scalar
 
 import psycopg2
 import psycopg2.extras
@@ -143,19 +143,6 @@ class Result:
         rates = [s.parse_mbs if s.parse_mbs is not None else s.payload_bytes / 1e6 / (s.parse_ms / 1000)
                  for s in self.samples if s.parse_mbs is not None or (s.parse_ms and s.payload_bytes)]
         return statistics.median(rates) if rates else None
-
-
-def recreate_database(db):
-    admin = connect("postgres")
-    run(admin, f"DROP DATABASE IF EXISTS {db}")
-    run(admin, f"CREATE DATABASE {db}")
-    admin.close()
-
-
-def drop_database(db):
-    admin = connect("postgres")
-    run(admin, f"DROP DATABASE {db}")
-    admin.close()
 
 
 def proc_status_bytes(pid, field_name):
@@ -670,10 +657,7 @@ class Bench:
         the protected table (every one suppressed; the unprotected table would refuse them). And
         dedupe of `dedupe_rows` rows of which half are duplicates."""
         db = "bench_legacy"
-        admin = connect("postgres")
-        run(admin, f"DROP DATABASE IF EXISTS {db}")
-        run(admin, f"CREATE DATABASE {db}")
-        admin.close()
+        recreate_database(db)
         conn = connect(db)
         run(conn, "CREATE EXTENSION usage_archive")
         conn.close()
@@ -728,9 +712,7 @@ class Bench:
             kept = scalar(conn, "SELECT count(*) FROM usage_archive.removed_duplicates")
             run(conn, "TRUNCATE usage_archive.removed_duplicates")
             conn.close()
-        admin = connect("postgres")
-        run(admin, f"DROP DATABASE {db}")
-        admin.close()
+        drop_database(db)
         med = {k: statistics.median(v) for k, v in timings.items()}
         ratio = med["protected"] / med["unprotected"]
         return (
@@ -753,10 +735,7 @@ class Bench:
         billing cycles whose totals the API sent), loaded directly in SQL: the time of all
         checks over the default 90 days, for all sources and for one."""
         db = "bench_quality"
-        admin = connect("postgres")
-        run(admin, f"DROP DATABASE IF EXISTS {db}")
-        run(admin, f"CREATE DATABASE {db}")
-        admin.close()
+        recreate_database(db)
         lines = max(1, rows // 1000)
         conn = connect(db)
         print(f"  quality: loading {rows:,} history rows ({lines:,} lines x 1,000 days)", flush=True)
@@ -801,9 +780,7 @@ class Bench:
                 timings[case].append(time.perf_counter() - started)
                 findings[case] = ", ".join(f"{name} {count:,}" for name, count in found) or "none"
         conn.close()
-        admin = connect("postgres")
-        run(admin, f"DROP DATABASE {db}")
-        admin.close()
+        drop_database(db)
         med = {k: statistics.median(v) for k, v in timings.items()}
         return (
             f"`check_data_quality()` over the default 90 days, on {history:,} history rows of {lines:,} service lines "
