@@ -1,5 +1,6 @@
 #include "history_write_path.hpp"
 
+#include "citus_node.hpp"
 #include "error_bridge.hpp"
 #include "settings.hpp"
 
@@ -7,7 +8,6 @@ extern "C" {
 #include "access/table.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_inherits.h"
-#include "commands/extension.h"
 #include "utils/acl.h"
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
@@ -30,7 +30,7 @@ namespace {
 HistoryTableTraits examine_history_table(LOCKMODE lockmode) {
     const Oid relid = history_table_oid();
     struct Check {
-        bool relkind_ok, has_rules, rls, may_insert, citus, only_key_triggers;
+        bool relkind_ok, has_rules, rls, may_insert, only_key_triggers;
     };
     const Check c = pg_call([relid, lockmode]() noexcept {
         Relation rel = table_open(relid, lockmode);
@@ -62,7 +62,6 @@ HistoryTableTraits examine_history_table(LOCKMODE lockmode) {
         table_close(rel, lockmode == AccessShareLock ? AccessShareLock : NoLock);
         result.rls = check_enable_rls(relid, InvalidOid, true) == RLS_ENABLED;
         result.may_insert = pg_class_aclcheck(relid, GetUserId(), ACL_INSERT) == ACLCHECK_OK;
-        result.citus = OidIsValid(get_extension_oid("citus", true));
         return result;
     });
     HistoryTableTraits traits{nullptr, c.has_rules, c.only_key_triggers};
@@ -77,7 +76,7 @@ HistoryTableTraits examine_history_table(LOCKMODE lockmode) {
     else if (!c.may_insert)
         // We check privileges before COPY too; SQL raises the error a user expects.
         traits.copy_refusal = "the current role lacks table-wide INSERT on daily_usage_history";
-    else if (c.citus)
+    else if (citus_installed())
         traits.copy_refusal = "the citus extension may manage daily_usage_history";
     return traits;
 }
